@@ -1,0 +1,810 @@
+/**
+ * `Deferred`: a promise of a result that is not there yet, with Twisted's semantics.
+ *
+ * A Deferred fires once, with `callback(value)` or `errback(error)`. Its callbacks run
+ * synchronously, in the order they were added; a callback that throws (or returns nothing but
+ * an error from an errback) switches the chain to the errback path. A callback that returns
+ * another Deferred, or a Promise, pauses the chain until that fires. Chains of any length run
+ * in a loop, not by recursion, so 100,000 Deferreds waiting on one another do not overflow the
+ * stack.
+ *
+ * A Deferred is awaitable: `await d` gives its result or throws its error.
+ *
+ * @example
+ * ```ts
+ * const d = new Deferred<number>();
+ * d.addCallback((n) => n * 2).addCallback((n) => console.log(n)); // logs 42
+ * d.callback(21);
+ * ```
+ *
+ * @module
+ */
+
+import type { Clock } from "./reactor.js";
+import {
+  AlreadyCalledError,
+  CancelledError,
+  TimeoutError,
+  UnhandledErrorInDeferred,
+  WirelabError,
+} from "./errors.js";
+
+/** What a callback may return: a value, or something that will produce one later. */
+export type Awaitable<T> = T | Deferred<T> | PromiseLike<T>;
+
+/** The value a Deferred or Promise resolves to. */
+export type Resolved<T> = T extends Deferred<infer U> ? U : T extends PromiseLike<infer U> ? U : T;
+
+/** Called by `cancel()` on an unfired Deferred; it may fire the Deferred with anything. */
+export type Canceller<T> = (deferred: Deferred<T>) => void;
+
+type Step = (result: unknown) => unknown;
+
+interface Link {
+  readonly onSuccess: Step | null;
+  readonly onFailure: Step | null;
+}
+
+/** The link that hands a finished Deferred's result to the Deferred waiting on it. */
+interface Continuation extends Link {
+  readonly waiter: Deferred<unknown>;
+}
+
+const NO_RESULT: unique symbol = Symbol("no result");
+
+// ---------------------------------------------------------------------------------------------
+// Unhandled errors
+
+/** Receives every error that ended a Deferred's chain with nobody to handle it. */
+export type UnhandledErrorHook = (error: UnhandledErrorInDeferred) => void;
+
+let unhandledHook: UnhandledErrorHook = (error) => {
+  console.error(error);
+};
+let tracked: Set<Deferred<unknown>> | null = null;
+const reaper = new FinalizationRegistry<unknown>((cause) => {
+  unhandledHook(new UnhandledErrorInDeferred(cause));
+});
+
+/**
+ * Installs the function that reports unhandled Deferred errors.
+ *
+ * A Deferred whose chain ends in a failure is reported when it is garbage-collected, as in
+ * Twisted; tests that cannot wait for the collector use {@link trackUnhandledErrors}.
+ *
+ * @param hook - the new reporter; the default writes to `console.error`.
+ * @returns the previous reporter, so a test can put it back.
+ */
+export function setUnhandledErrorHook(hook: UnhandledErrorHook): UnhandledErrorHook {
+  const previous = unhandledHook;
+  unhandledHook = hook;
+  return previous;
+}
+
+/**
+ * Starts (or stops) remembering every Deferred whose chain ends unhandled, so that
+ * {@link flushUnhandledErrors} can report them without waiting for garbage collection.
+ *
+ * @param enabled - whether to track; turning it off forgets what was tracked.
+ */
+export function trackUnhandledErrors(enabled: boolean): void {
+  tracked = enabled ? (tracked ?? new Set()) : null;
+}
+
+/**
+ * Returns the errors of every tracked Deferred that is still unhandled, and marks them handled.
+ *
+ * @returns the unhandled errors, oldest first; empty when tracking is off.
+ */
+export function flushUnhandledErrors(): UnhandledErrorInDeferred[] {
+  if (tracked === null) return [];
+  const errors: UnhandledErrorInDeferred[] = [];
+  for (const d of tracked) {
+    errors.push(new UnhandledErrorInDeferred(d.peekResult()));
+    d.markHandled();
+  }
+  tracked.clear();
+  return errors;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A result that will arrive later, with a chain of callbacks and errbacks to process it.
+ *
+ * @typeParam T - the type of the value the chain currently carries.
+ */
+export class Deferred<T = unknown> implements PromiseLike<T> {
+  /** True once `callback` or `errback` has been called. */
+  called = false;
+
+  private result: unknown = NO_RESULT;
+  private failed = false;
+  private pauseCount = 0;
+  private readonly links: Link[] = [];
+  private running = false;
+  private chainedTo: Deferred<unknown> | null = null;
+  private suppressAlreadyCalled = false;
+  private unhandled = false;
+  private readonly canceller: (() => void) | undefined;
+
+  /**
+   * @param canceller - called by `cancel()` before this Deferred fires; when it does not fire
+   *   the Deferred itself, the Deferred fails with `CancelledError`.
+   */
+  constructor(canceller?: Canceller<T>) {
+    this.canceller = canceller === undefined ? undefined : () => canceller(this);
+  }
+
+  /** True while `pause()` calls outnumber `unpause()` calls, or while waiting on a result. */
+  get paused(): boolean {
+    return this.pauseCount > 0;
+  }
+
+  /**
+   * Fires this Deferred with a value, running the callback chain.
+   *
+   * @throws AlreadyCalledError (`WL_ERR_ALREADY_CALLED`) when it has fired before.
+   * @throws TypeError when `value` is itself a Deferred: return it from a callback instead.
+   */
+  callback(value: T): void {
+    if (value instanceof Deferred) throw new TypeError("cannot fire a Deferred with another Deferred");
+    this.start(value, false);
+  }
+
+  /**
+   * Fires this Deferred with an error, running the errback chain.
+   *
+   * @throws AlreadyCalledError (`WL_ERR_ALREADY_CALLED`) when it has fired before.
+   */
+  errback(error: unknown): void {
+    this.start(error, true);
+  }
+
+  /**
+   * Adds a callback, run with the current value when the chain succeeds.
+   *
+   * @returns this Deferred, now carrying what `fn` returns.
+   */
+  addCallback<R, A extends unknown[]>(fn: (value: T, ...args: A) => Awaitable<R>, ...args: A): Deferred<R> {
+    return this.addLink((value) => fn(value as T, ...args), null);
+  }
+
+  /**
+   * Adds an errback, run with the current error when the chain fails. Returning a value
+   * recovers the chain; throwing keeps it on the errback path.
+   *
+   * @returns this Deferred, carrying either the old value or what `fn` returns.
+   */
+  addErrback<R, A extends unknown[]>(fn: (error: unknown, ...args: A) => Awaitable<R>, ...args: A): Deferred<T | R> {
+    return this.addLink(null, (error) => fn(error, ...args));
+  }
+
+  /** Adds a function run on both paths, with the current value or error. */
+  addBoth<R, A extends unknown[]>(fn: (valueOrError: unknown, ...args: A) => Awaitable<R>, ...args: A): Deferred<R> {
+    const step: Step = (result) => fn(result, ...args);
+    return this.addLink(step, step);
+  }
+
+  /** Adds a callback and an errback at the same level of the chain. */
+  addCallbacks<R1, R2>(onValue: (value: T) => Awaitable<R1>, onError: (error: unknown) => Awaitable<R2>): Deferred<R1 | R2> {
+    return this.addLink((value) => onValue(value as T), onError);
+  }
+
+  /**
+   * Makes `other` fire with this Deferred's result when this one fires; this chain then
+   * carries `undefined`, as in Twisted's `chainDeferred`.
+   */
+  chainDeferred(other: Deferred<T>): Deferred<void> {
+    return this.addCallbacks(
+      (value) => {
+        other.callback(value);
+      },
+      (error) => {
+        other.errback(error);
+      },
+    );
+  }
+
+  /** Stops running callbacks until a matching `unpause()`. */
+  pause(): void {
+    this.pauseCount++;
+  }
+
+  /** Undoes one `pause()`; the chain resumes when no pause is left. */
+  unpause(): void {
+    if (this.pauseCount === 0) return;
+    this.pauseCount--;
+    if (this.pauseCount === 0 && this.called) this.runCallbacks();
+  }
+
+  /**
+   * Cancels the work behind this Deferred.
+   *
+   * Before it fires: calls the canceller; if that does not fire the Deferred, it fails with
+   * `CancelledError` (and a later `callback` from the original source is ignored). While it
+   * waits on another Deferred returned by a callback: cancels that one instead.
+   */
+  cancel(): void {
+    if (!this.called) {
+      if (this.canceller !== undefined) {
+        this.canceller();
+      } else {
+        this.suppressAlreadyCalled = true;
+      }
+      if (!this.called) this.errback(new CancelledError());
+    } else if (this.chainedTo !== null) {
+      this.chainedTo.cancel();
+    }
+  }
+
+  /**
+   * Fails this Deferred with `TimeoutError` unless it fires within `ms` on `clock`.
+   *
+   * On timeout the Deferred is cancelled (so its canceller runs), and the resulting
+   * `CancelledError` becomes a `TimeoutError`. When the Deferred fires first, the timer is
+   * cancelled.
+   *
+   * @param ms - the time limit in milliseconds.
+   * @param clock - the clock that measures it (the reactor, or a fake clock in tests).
+   * @returns this Deferred.
+   */
+  addTimeout(ms: number, clock: Clock): Deferred<T> {
+    let timedOut = false;
+    const timer = clock.callLater(ms, () => {
+      timedOut = true;
+      this.cancel();
+    });
+    return this.addBoth((result) => {
+      if (timer.active()) timer.cancel();
+      if (timedOut && result instanceof CancelledError) throw new TimeoutError(ms);
+      if (this.failed) throw result;
+      return result as T;
+    });
+  }
+
+  /**
+   * Lets `await d` work: resolves with the chain's value, or rejects with its error. An error
+   * delivered to an awaiter counts as handled, and the chain carries `undefined` after it.
+   */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.asPromise().then(onFulfilled, onRejected);
+  }
+
+  /** Returns a Promise of this Deferred's result; its error, if any, goes to the Promise. */
+  asPromise(): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.addCallbacks(
+        (value) => {
+          resolve(value);
+          return value;
+        },
+        (error) => {
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Builds a Deferred that fires with a Promise's outcome. */
+  static fromPromise<T>(promise: PromiseLike<T>): Deferred<T> {
+    const d = new Deferred<T>();
+    promise.then(
+      (value) => {
+        d.callback(value);
+      },
+      (error: unknown) => {
+        d.errback(error);
+      },
+    );
+    return d;
+  }
+
+  /** For the unhandled-error tracker: the current result, without consuming it. */
+  peekResult(): unknown {
+    return this.result;
+  }
+
+  /** For the unhandled-error tracker: stop reporting this Deferred's failure. */
+  markHandled(): void {
+    if (!this.unhandled) return;
+    this.unhandled = false;
+    reaper.unregister(this);
+    tracked?.delete(this as Deferred<unknown>);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private start(result: unknown, failed: boolean): void {
+    if (this.called) {
+      if (this.suppressAlreadyCalled) {
+        this.suppressAlreadyCalled = false;
+        return;
+      }
+      throw new AlreadyCalledError();
+    }
+    this.called = true;
+    this.result = result;
+    this.failed = failed;
+    this.runCallbacks();
+  }
+
+  private addLink<R>(onSuccess: Step | null, onFailure: Step | null): Deferred<R> {
+    this.links.push({ onSuccess, onFailure });
+    if (this.called) this.runCallbacks();
+    return this as unknown as Deferred<R>;
+  }
+
+  /**
+   * Runs callbacks until every Deferred reachable from this one is finished or paused.
+   *
+   * When a callback returns an unfired Deferred, this one pauses and a continuation link is
+   * appended to the other; when that other finishes, the continuation pushes this one back on
+   * the local stack instead of calling into it, so depth never grows with chain length.
+   */
+  private runCallbacks(): void {
+    if (this.running) return;
+    const stack: Deferred<unknown>[] = [this as Deferred<unknown>];
+    while (stack.length > 0) {
+      const current = stack[stack.length - 1]!;
+      if (current.pauseCount > 0) {
+        stack.pop();
+        continue;
+      }
+      let finished = true;
+      current.chainedTo = null;
+      while (current.links.length > 0) {
+        const link = current.links.shift()!;
+        if (isContinuation(link)) {
+          const waiter = link.waiter;
+          waiter.result = current.result;
+          waiter.failed = current.failed;
+          current.result = undefined;
+          current.failed = false;
+          current.markHandled();
+          waiter.pauseCount--;
+          stack.push(waiter);
+          finished = false;
+          break;
+        }
+        const step = current.failed ? link.onFailure : link.onSuccess;
+        if (step === null) continue;
+        if (current.failed) current.markHandled();
+        current.running = true;
+        try {
+          current.result = step(current.result);
+          current.failed = false;
+        } catch (error) {
+          current.result = error;
+          current.failed = true;
+        } finally {
+          current.running = false;
+        }
+        const next = current.result;
+        if (next instanceof Deferred) {
+          if (next === current) {
+            current.result = new TypeError("a callback returned its own Deferred");
+            current.failed = true;
+            continue;
+          }
+          const inner = next as Deferred<unknown>;
+          if (inner.result === NO_RESULT || inner.result instanceof Deferred || inner.pauseCount > 0) {
+            // Not fired yet, or waiting itself: it resumes this one when it finishes.
+            current.pauseCount++;
+            current.chainedTo = inner;
+            inner.links.push(continuation(current));
+            finished = false;
+            break;
+          }
+          current.result = inner.result;
+          current.failed = inner.failed;
+          inner.result = undefined;
+          inner.failed = false;
+          inner.markHandled();
+        } else if (isPromiseLike(next)) {
+          current.pauseCount++;
+          current.result = undefined;
+          next.then(
+            (value) => {
+              current.result = value;
+              current.failed = false;
+              current.unpause();
+            },
+            (error: unknown) => {
+              current.result = error;
+              current.failed = true;
+              current.unpause();
+            },
+          );
+          finished = false;
+          break;
+        }
+      }
+      if (finished) {
+        stack.pop();
+        if (current.failed && !current.unhandled && !(current.result instanceof Deferred)) {
+          current.unhandled = true;
+          reaper.register(current, current.result, current);
+          tracked?.add(current);
+        }
+      }
+    }
+  }
+}
+
+function continuation(waiter: Deferred<unknown>): Continuation {
+  return { onSuccess: null, onFailure: null, waiter };
+}
+
+function isContinuation(link: Link): link is Continuation {
+  return "waiter" in link;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** Returns a Deferred that has already fired with `value`. */
+export function succeed<T>(value: T): Deferred<T> {
+  const d = new Deferred<T>();
+  d.callback(value);
+  return d;
+}
+
+/** Returns a Deferred that has already failed with `error`. */
+export function fail<T = never>(error: unknown): Deferred<T> {
+  const d = new Deferred<T>();
+  d.errback(error);
+  return d;
+}
+
+/**
+ * Calls `fn` and wraps whatever happens in a Deferred: a thrown error becomes a failed
+ * Deferred, a Promise is adapted, a Deferred is returned as it is.
+ */
+export function maybeDeferred<R, A extends unknown[]>(fn: (...args: A) => Awaitable<R>, ...args: A): Deferred<R> {
+  let result: Awaitable<R>;
+  try {
+    result = fn(...args);
+  } catch (error) {
+    return fail<R>(error);
+  }
+  if (result instanceof Deferred) return result;
+  if (isPromiseLike(result)) return Deferred.fromPromise(result);
+  return succeed(result);
+}
+
+/** The first error of a `DeferredList` or `gatherResults`; the original is in `cause`. */
+export class FirstError extends WirelabError {
+  /** The position, in the list given, of the Deferred that failed. */
+  readonly index: number;
+
+  constructor(cause: unknown, index: number) {
+    super("WL_ERR_FIRST_ERROR", `Deferred #${index} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.index = index;
+  }
+}
+
+/** Every Deferred given to `race` failed; their errors are in `errors`, in order. */
+export class AllFailedError extends WirelabError {
+  /** The errors, in the order of the Deferreds given. */
+  readonly errors: readonly unknown[];
+
+  constructor(errors: unknown[]) {
+    super("WL_ERR_ALL_FAILED", `all ${errors.length} Deferreds failed`);
+    this.errors = errors;
+  }
+}
+
+/** One entry of a `DeferredList` result: `[true, value]` or `[false, error]`. */
+export type DeferredListEntry<T> = readonly [true, T] | readonly [false, unknown];
+
+/** Options for {@link DeferredList}. */
+export interface DeferredListOptions {
+  /**
+   * Fire with `[value, index]` as soon as one Deferred succeeds.
+   * @defaultValue false
+   */
+  fireOnOneCallback?: boolean;
+  /**
+   * Fail with a `FirstError` as soon as one Deferred fails.
+   * @defaultValue false
+   */
+  fireOnOneErrback?: boolean;
+  /**
+   * Swallow each Deferred's error after recording it, so none is reported unhandled.
+   * @defaultValue false
+   */
+  consumeErrors?: boolean;
+}
+
+/**
+ * Waits for a list of Deferreds and fires with every outcome, in order.
+ *
+ * With `fireOnOneCallback` it fires with `[value, index]` on the first success; with
+ * `fireOnOneErrback` it fails with `FirstError` on the first failure. Cancelling it cancels
+ * every Deferred in the list that has not fired.
+ *
+ * @returns a Deferred of the entries (or of `[value, index]` with `fireOnOneCallback`).
+ */
+export function DeferredList<T>(deferreds: readonly Deferred<T>[], options: DeferredListOptions = {}): Deferred<DeferredListEntry<T>[]> {
+  const { fireOnOneCallback = false, fireOnOneErrback = false, consumeErrors = false } = options;
+  const entries: DeferredListEntry<T>[] = new Array<DeferredListEntry<T>>(deferreds.length);
+  let remaining = deferreds.length;
+  const result = new Deferred<DeferredListEntry<T>[]>(() => {
+    for (const d of deferreds) if (!d.called) d.cancel();
+  });
+  if (remaining === 0 && !fireOnOneCallback) result.callback(entries);
+  deferreds.forEach((d, index) => {
+    d.addCallbacks(
+      (value) => {
+        entries[index] = [true, value];
+        remaining--;
+        if (result.called) return value;
+        if (fireOnOneCallback) (result as unknown as Deferred<[T, number]>).callback([value, index]);
+        else if (remaining === 0) result.callback(entries);
+        return value;
+      },
+      (error) => {
+        entries[index] = [false, error];
+        remaining--;
+        if (!result.called) {
+          if (fireOnOneErrback) result.errback(new FirstError(error, index));
+          else if (remaining === 0 && !fireOnOneCallback) result.callback(entries);
+        }
+        if (consumeErrors) return undefined;
+        throw error;
+      },
+    );
+  });
+  return result;
+}
+
+/**
+ * Waits for every Deferred and fires with their values, in order; fails with `FirstError` on
+ * the first failure.
+ *
+ * @param consumeErrors - swallow each Deferred's own error after reporting the first.
+ * @defaultValue consumeErrors false
+ */
+export function gatherResults<T>(deferreds: readonly Deferred<T>[], consumeErrors = false): Deferred<T[]> {
+  return DeferredList(deferreds, { fireOnOneErrback: true, consumeErrors }).addCallback((entries) =>
+    entries.map((entry) => entry[1] as T),
+  );
+}
+
+/**
+ * Fires with `[index, value]` of the first Deferred to succeed and cancels all the others.
+ * Fails with `AllFailedError` when every one fails. Cancelling the race cancels them all.
+ */
+export function race<T>(deferreds: readonly Deferred<T>[]): Deferred<readonly [number, T]> {
+  const errors: unknown[] = new Array<unknown>(deferreds.length);
+  let failures = 0;
+  const result = new Deferred<readonly [number, T]>(() => {
+    for (const d of deferreds) if (!d.called) d.cancel();
+  });
+  if (deferreds.length === 0) result.errback(new AllFailedError([]));
+  deferreds.forEach((d, index) => {
+    d.addCallbacks(
+      (value) => {
+        if (result.called) return;
+        result.callback([index, value]);
+        deferreds.forEach((other, j) => {
+          if (j !== index && !other.called) other.cancel();
+        });
+      },
+      (error) => {
+        errors[index] = error;
+        failures++;
+        if (!result.called && failures === deferreds.length) result.errback(new AllFailedError(errors));
+      },
+    );
+  });
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency primitives
+
+/** Waiters in order; cancelling a waiter takes it out of the line. */
+class WaitLine<T> {
+  private readonly waiting: Deferred<T>[] = [];
+
+  get length(): number {
+    return this.waiting.length;
+  }
+
+  join(): Deferred<T> {
+    const d: Deferred<T> = new Deferred<T>((cancelled) => {
+      const i = this.waiting.indexOf(cancelled);
+      if (i >= 0) this.waiting.splice(i, 1);
+    });
+    this.waiting.push(d);
+    return d;
+  }
+
+  next(): Deferred<T> | undefined {
+    return this.waiting.shift();
+  }
+}
+
+/**
+ * A lock for code that runs in callbacks: `acquire()` fires when the lock is yours.
+ *
+ * @example
+ * ```ts
+ * const lock = new DeferredLock();
+ * await lock.run(async () => { ... }); // one at a time
+ * ```
+ */
+export class DeferredLock {
+  /** True while someone holds the lock. */
+  locked = false;
+  private readonly line = new WaitLine<DeferredLock>();
+
+  /** Returns a Deferred that fires with this lock once it is acquired; cancel to give up. */
+  acquire(): Deferred<DeferredLock> {
+    if (!this.locked) {
+      this.locked = true;
+      return succeed<DeferredLock>(this);
+    }
+    return this.line.join();
+  }
+
+  /**
+   * Releases the lock, handing it to the next waiter.
+   *
+   * @throws Error when the lock is not held.
+   */
+  release(): void {
+    if (!this.locked) throw new Error("release() of a lock that is not held");
+    const next = this.line.next();
+    if (next === undefined) this.locked = false;
+    else next.callback(this);
+  }
+
+  /** Acquires the lock, runs `fn`, and releases the lock whatever `fn` did. */
+  run<R, A extends unknown[]>(fn: (...args: A) => Awaitable<R>, ...args: A): Deferred<R> {
+    return runHolding(this, fn, args);
+  }
+}
+
+/**
+ * A semaphore of `tokens` places: at most that many holders at once.
+ */
+export class DeferredSemaphore {
+  /** Places free now. */
+  tokens: number;
+  /** Places in all. */
+  readonly limit: number;
+  private readonly line = new WaitLine<DeferredSemaphore>();
+
+  /**
+   * @param tokens - how many may hold the semaphore at once (at least 1).
+   * @throws RangeError when `tokens` is less than 1.
+   */
+  constructor(tokens: number) {
+    if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError("DeferredSemaphore needs at least one token");
+    this.tokens = tokens;
+    this.limit = tokens;
+  }
+
+  /** Returns a Deferred that fires with this semaphore once a place is yours. */
+  acquire(): Deferred<DeferredSemaphore> {
+    if (this.tokens > 0) {
+      this.tokens--;
+      return succeed<DeferredSemaphore>(this);
+    }
+    return this.line.join();
+  }
+
+  /**
+   * Gives back a place, handing it to the next waiter.
+   *
+   * @throws Error when every place is already free.
+   */
+  release(): void {
+    if (this.tokens >= this.limit) throw new Error("release() of a semaphore with no holder");
+    const next = this.line.next();
+    if (next === undefined) this.tokens++;
+    else next.callback(this);
+  }
+
+  /** Acquires a place, runs `fn`, and releases the place whatever `fn` did. */
+  run<R, A extends unknown[]>(fn: (...args: A) => Awaitable<R>, ...args: A): Deferred<R> {
+    return runHolding(this, fn, args);
+  }
+}
+
+function runHolding<R, A extends unknown[]>(
+  holder: { acquire(): Deferred<unknown>; release(): void },
+  fn: (...args: A) => Awaitable<R>,
+  args: A,
+): Deferred<R> {
+  return holder.acquire().addCallback(() =>
+    maybeDeferred(fn, ...args).addBoth((result) => {
+      holder.release();
+      return result;
+    }),
+  ) as Deferred<R>;
+}
+
+/** `DeferredQueue.put` was called on a full queue. */
+export class QueueOverflowError extends WirelabError {
+  constructor(size: number) {
+    super("WL_ERR_QUEUE_OVERFLOW", `queue is full (${size} items)`);
+  }
+}
+
+/** `DeferredQueue.get` was called with the backlog of waiting getters full. */
+export class QueueUnderflowError extends WirelabError {
+  constructor(backlog: number) {
+    super("WL_ERR_QUEUE_UNDERFLOW", `too many pending gets (${backlog})`);
+  }
+}
+
+/** Options for {@link DeferredQueue}. */
+export interface DeferredQueueOptions {
+  /**
+   * Most items held before `put` throws.
+   * @defaultValue Infinity
+   */
+  size?: number;
+  /**
+   * Most pending `get` calls before `get` throws.
+   * @defaultValue Infinity
+   */
+  backlog?: number;
+}
+
+/**
+ * A queue whose `get()` returns a Deferred that fires when an item is there.
+ */
+export class DeferredQueue<T> {
+  /** Items waiting for a getter. */
+  readonly pending: T[] = [];
+  private readonly line = new WaitLine<T>();
+  private readonly size: number;
+  private readonly backlog: number;
+
+  constructor(options: DeferredQueueOptions = {}) {
+    this.size = options.size ?? Infinity;
+    this.backlog = options.backlog ?? Infinity;
+  }
+
+  /**
+   * Adds an item, or hands it straight to the oldest waiting getter.
+   *
+   * @throws QueueOverflowError (`WL_ERR_QUEUE_OVERFLOW`) when the queue is full.
+   */
+  put(item: T): void {
+    const waiter = this.line.next();
+    if (waiter !== undefined) {
+      waiter.callback(item);
+      return;
+    }
+    if (this.pending.length >= this.size) throw new QueueOverflowError(this.size);
+    this.pending.push(item);
+  }
+
+  /**
+   * Returns a Deferred of the next item; cancelling it gives up its place in line.
+   *
+   * @throws QueueUnderflowError (`WL_ERR_QUEUE_UNDERFLOW`) when too many getters wait already.
+   */
+  get(): Deferred<T> {
+    if (this.pending.length > 0) return succeed(this.pending.shift() as T);
+    if (this.line.length >= this.backlog) throw new QueueUnderflowError(this.backlog);
+    return this.line.join();
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * Every error wirelab raises. Each class has a stable `code` that programs may match on; the
+ * message is for people and may change. The table of codes is in README.md ("Error codes").
+ *
+ * Errors that mirror an operating-system failure (a refused or reset connection, a broken pipe)
+ * also carry the POSIX name in `errno`, so the fakes can fail exactly as real sockets do.
+ */
+
+/** Options accepted by every wirelab error constructor. */
+export interface WirelabErrorOptions {
+  /** The lower-level error that led to this one. */
+  cause?: unknown;
+}
+
+/** The root of every error wirelab raises. */
+export class WirelabError extends Error {
+  /** A stable identifier, such as `WL_ERR_TIMEOUT`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: WirelabErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deferreds and timed calls
+
+/** A Deferred was fired twice. */
+export class AlreadyCalledError extends WirelabError {
+  constructor(message = "Deferred has already been fired") {
+    super("WL_ERR_ALREADY_CALLED", message);
+  }
+}
+
+/** A Deferred was cancelled, and its canceller did not fire it with anything else. */
+export class CancelledError extends WirelabError {
+  constructor(message = "Deferred was cancelled", options?: WirelabErrorOptions) {
+    super("WL_ERR_CANCELLED", message, options);
+  }
+}
+
+/** An operation did not finish within its time limit. */
+export class TimeoutError extends WirelabError {
+  /** The limit that was exceeded, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, message = `timed out after ${timeoutMs} ms`) {
+    super("WL_ERR_TIMEOUT", message);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** `cancel()`, `reset()` or `delay()` was called on a timed call that has already run. */
+export class DelayedCallRanError extends WirelabError {
+  constructor() {
+    super("WL_ERR_DELAYED_CALL_RAN", "the delayed call has already run");
+  }
+}
+
+/** `cancel()`, `reset()` or `delay()` was called on a timed call that was cancelled. */
+export class DelayedCallCancelledError extends WirelabError {
+  constructor() {
+    super("WL_ERR_DELAYED_CALL_CANCELLED", "the delayed call was already cancelled");
+  }
+}
+
+/** A Deferred failed and nothing handled the failure before it was garbage or was reported. */
+export class UnhandledErrorInDeferred extends WirelabError {
+  constructor(cause: unknown) {
+    super("WL_ERR_UNHANDLED_DEFERRED", `Unhandled error in Deferred: ${describe(cause)}`, { cause });
+  }
+}
+
+/** A function run by the reactor (a timed call, a trigger) threw; reported, never propagated. */
+export class UnhandledReactorError extends WirelabError {
+  constructor(where: string, cause: unknown) {
+    super("WL_ERR_UNHANDLED_IN_REACTOR", `Unhandled error in ${where}: ${describe(cause)}`, { cause });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options, endpoints and the reactor's life
+
+/** An option had a value outside its documented bounds; the message names the option. */
+export class InvalidOptionError extends WirelabError {
+  /** The name of the offending option. */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super("WL_ERR_INVALID_OPTION", `invalid option ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** An endpoint description string could not be parsed. */
+export class InvalidEndpointError extends WirelabError {
+  constructor(description: string, message: string) {
+    super("WL_ERR_INVALID_ENDPOINT", `invalid endpoint ${JSON.stringify(description)}: ${message}`);
+  }
+}
+
+/** The reactor was asked to do something that needs it running, or not running. */
+export class ReactorStateError extends WirelabError {
+  constructor(message: string) {
+    super("WL_ERR_REACTOR_STATE", message);
+  }
+}
+
+/** A fake run loop hit its step bound: something keeps scheduling work without end. */
+export class ReactorStalledError extends WirelabError {
+  /** How many steps ran before the loop gave up. */
+  readonly steps: number;
+
+  constructor(steps: number, detail = "") {
+    super(
+      "WL_ERR_REACTOR_STALLED",
+      `gave up after ${steps} steps: work is still pending${detail === "" ? "" : ` (${detail})`}`,
+    );
+    this.steps = steps;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections
+
+/** The connection was closed cleanly (the normal `connectionLost` reason). */
+export class ConnectionDone extends WirelabError {
+  constructor(message = "Connection was closed cleanly.") {
+    super("WL_ERR_CONNECTION_DONE", message);
+  }
+}
+
+/** The connection was lost in a non-clean fashion. */
+export class ConnectionLost extends WirelabError {
+  constructor(message = "Connection to the other side was lost in a non-clean fashion.", options?: WirelabErrorOptions) {
+    super("WL_ERR_CONNECTION_LOST", message, options);
+  }
+}
+
+/** This side aborted the connection with `abortConnection()`. */
+export class ConnectionAborted extends WirelabError {
+  constructor(message = "Connection was aborted locally.") {
+    super("WL_ERR_CONNECTION_ABORTED", message);
+  }
+}
+
+/** A socket-level failure that carries a POSIX error name in `errno`. */
+export class SocketError extends WirelabError {
+  /** The POSIX error name, such as `ECONNREFUSED`. */
+  readonly errno: string;
+
+  constructor(code: string, errno: string, message: string, options?: WirelabErrorOptions) {
+    super(code, message, options);
+    this.errno = errno;
+  }
+}
+
+/** Nothing listens at the address dialled (`ECONNREFUSED`). */
+export class ConnectionRefusedError extends SocketError {
+  constructor(message = "Connection was refused by other side.", options?: WirelabErrorOptions) {
+    super("WL_ERR_CONNECTION_REFUSED", "ECONNREFUSED", message, options);
+  }
+}
+
+/** The peer reset the connection (`ECONNRESET`). */
+export class ConnectionResetError extends SocketError {
+  constructor(message = "Connection was reset by the other side.", options?: WirelabErrorOptions) {
+    super("WL_ERR_CONNECTION_RESET", "ECONNRESET", message, options);
+  }
+}
+
+/** A write went to a connection the peer had closed (`EPIPE`). */
+export class BrokenPipeError extends SocketError {
+  constructor(message = "Write to a connection closed by the other side.", options?: WirelabErrorOptions) {
+    super("WL_ERR_BROKEN_PIPE", "EPIPE", message, options);
+  }
+}
+
+/** Connecting took longer than the endpoint's timeout (`ETIMEDOUT`). */
+export class ConnectTimeoutError extends SocketError {
+  constructor(message = "Connecting timed out.", options?: WirelabErrorOptions) {
+    super("WL_ERR_CONNECT_TIMEOUT", "ETIMEDOUT", message, options);
+  }
+}
+
+/** A host name could not be resolved (`ENOTFOUND`). */
+export class DNSLookupError extends SocketError {
+  constructor(message = "DNS lookup failed.", options?: WirelabErrorOptions) {
+    super("WL_ERR_DNS_LOOKUP", "ENOTFOUND", message, options);
+  }
+}
+
+/** The address to listen on is taken (`EADDRINUSE`) or otherwise cannot be bound. */
+export class CannotListenError extends SocketError {
+  constructor(errno: string, message: string, options?: WirelabErrorOptions) {
+    super("WL_ERR_CANNOT_LISTEN", errno, message, options);
+  }
+}
+
+/** Any other socket failure; `errno` says which. */
+export class SystemSocketError extends SocketError {
+  constructor(errno: string, message: string, options?: WirelabErrorOptions) {
+    super("WL_ERR_SOCKET", errno, message, options);
+  }
+}
+
+/** A second producer was registered on a transport that already has one. */
+export class ProducerRegisteredError extends WirelabError {
+  constructor() {
+    super("WL_ERR_PRODUCER_REGISTERED", "Cannot register two producers on one transport");
+  }
+}
+
+/** The connection factory refused the connection (`buildProtocol` returned null). */
+export class ConnectionRefusedByFactoryError extends WirelabError {
+  constructor() {
+    super("WL_ERR_REFUSED_BY_FACTORY", "the factory refused to build a protocol for this connection");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Framing
+
+/** A line grew past `MAX_LENGTH` before its delimiter arrived. */
+export class LineLengthExceededError extends WirelabError {
+  constructor(maxLength: number) {
+    super("WL_ERR_LINE_TOO_LONG", `line is longer than MAX_LENGTH (${maxLength} bytes)`);
+  }
+}
+
+/** A length-prefixed string announced a length past `MAX_LENGTH`. */
+export class LengthLimitExceededError extends WirelabError {
+  constructor(length: number, maxLength: number) {
+    super("WL_ERR_LENGTH_LIMIT", `announced length ${length} is over MAX_LENGTH (${maxLength} bytes)`);
+  }
+}
+
+/** A string too long for the prefix size (or for `MAX_LENGTH`) was given to `sendString`. */
+export class StringTooLongError extends WirelabError {
+  constructor(length: number, limit: number) {
+    super("WL_ERR_STRING_TOO_LONG", `cannot send a string of ${length} bytes: the limit is ${limit}`);
+  }
+}
+
+/** A netstring was malformed: a bad length, a leading zero, or a missing comma. */
+export class NetstringParseError extends WirelabError {
+  constructor(message: string) {
+    super("WL_ERR_NETSTRING_PARSE", message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The async/await face
+
+/** A read on a `Connection` went past its byte limit; the connection is closed. */
+export class ReadLimitExceededError extends WirelabError {
+  constructor(limit: number) {
+    super("WL_ERR_READ_LIMIT", `read exceeded its limit of ${limit} bytes`);
+  }
+}
+
+/** A second read was started while one was still pending. */
+export class ReadPendingError extends WirelabError {
+  constructor() {
+    super("WL_ERR_READ_PENDING", "another read is already pending on this connection");
+  }
+}
+
+/** The stream is closed: the read cannot be satisfied, or the write cannot be made. */
+export class StreamClosedError extends WirelabError {
+  /** Bytes received but not consumed when the stream closed. */
+  readonly partial: Uint8Array;
+
+  constructor(message = "stream is closed", options?: WirelabErrorOptions & { partial?: Uint8Array }) {
+    super("WL_ERR_STREAM_CLOSED", message, options);
+    this.partial = options?.partial ?? new Uint8Array(0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads and processes
+
+/** Work sent to a worker thread threw; the worker's error is in `cause`. */
+export class WorkerTaskError extends WirelabError {
+  constructor(message: string, options?: WirelabErrorOptions) {
+    super("WL_ERR_WORKER_TASK", message, options);
+  }
+}
+
+/** A worker thread or process exited while it had work to do. */
+export class WorkerExitedError extends WirelabError {
+  constructor(message: string) {
+    super("WL_ERR_WORKER_EXITED", message);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  return String(value);
+}

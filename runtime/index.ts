@@ -1,0 +1,41 @@
+/**
+ * wirelab: an event-driven networking runtime. This entry point is what a protocol author
+ * imports; the deterministic doubles live in `wirelab/fakes`.
+ *
+ * Map of the code:
+ * - `reactor.ts`: the `Reactor`, `Clock` and `DelayedCall` interfaces.
+ * - `deferred.ts`: `Deferred` and its helpers.
+ * - `protocol.ts`: `Protocol`, `Factory`, `ClientFactory`, `Transport`, producers.
+ * - `endpoints.ts`: endpoint description strings.
+ * - `errors.ts`: every error class, each with a stable `code`.
+ * - `node/`: `NodeReactor`, the only code that touches real sockets and timers.
+ *
+ * @module
+ */
+
+export type { Clock, DelayedCall, Reactor, ListeningPort, DatagramTransport, UDPOptions, TriggerPhase, SystemEvent, TriggerHandle, ReactorErrorHook } from "./reactor.js";
+export {
+  Deferred,
+  succeed,
+  fail,
+  maybeDeferred,
+  DeferredList,
+  gatherResults,
+  race,
+  DeferredLock,
+  DeferredSemaphore,
+  DeferredQueue,
+  FirstError,
+  AllFailedError,
+  QueueOverflowError,
+  QueueUnderflowError,
+  setUnhandledErrorHook,
+  trackUnhandledErrors,
+  flushUnhandledErrors,
+} from "./deferred.js";
+export type { Awaitable, Canceller, DeferredListEntry, DeferredListOptions, DeferredQueueOptions, UnhandledErrorHook } from "./deferred.js";
+export { Protocol, Factory, ClientFactory, DatagramProtocol, connectionDone } from "./protocol.js";
+export type { Address, Transport, Producer, PushProducer, PullProducer, Connector } from "./protocol.js";
+export { parseServerEndpoint, parseClientEndpoint, DEFAULT_BACKLOG, DEFAULT_CONNECT_TIMEOUT_S } from "./endpoints.js";
+export type { ServerEndpoint, ClientEndpoint, TcpServerEndpoint, UnixServerEndpoint, TlsServerEndpoint, TcpClientEndpoint, UnixClientEndpoint, TlsClientEndpoint, PemSource } from "./endpoints.js";
+export * from "./errors.js";
