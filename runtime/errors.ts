@@ -213,6 +213,13 @@ export class ProducerRegisteredError extends WirelabError {
   }
 }
 
+/** An address was asked of a transport whose connection is already lost (`ENOTCONN`). */
+export class NotConnectedError extends SocketError {
+  constructor(message = "The transport is not connected.", options?: WirelabErrorOptions) {
+    super("WL_ERR_NOT_CONNECTED", "ENOTCONN", message, options);
+  }
+}
+
 /** The connection factory refused the connection (`buildProtocol` returned null). */
 export class ConnectionRefusedByFactoryError extends WirelabError {
   constructor() {
@@ -280,6 +287,16 @@ export class StreamClosedError extends WirelabError {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Tasks
+
+/** A task (such as a `LoopingCall`) was started while running, or stopped while not running. */
+export class TaskStateError extends WirelabError {
+  constructor(message: string) {
+    super("WL_ERR_TASK_STATE", message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Threads and processes
 
 /** Work sent to a worker thread threw; the worker's error is in `cause`. */
@@ -291,8 +308,44 @@ export class WorkerTaskError extends WirelabError {
 
 /** A worker thread or process exited while it had work to do. */
 export class WorkerExitedError extends WirelabError {
+  constructor(message: string, options?: WirelabErrorOptions) {
+    super("WL_ERR_WORKER_EXITED", message, options);
+  }
+}
+
+/** Work was offered to a thread pool whose queue of waiting tasks is full (`maxQueue`). */
+export class WorkerQueueFullError extends WirelabError {
+  /** The limit that was reached. */
+  readonly maxQueue: number;
+
+  constructor(maxQueue: number) {
+    super("WL_ERR_WORKER_QUEUE_FULL", `thread pool queue is full (maxQueue ${maxQueue})`);
+    this.maxQueue = maxQueue;
+  }
+}
+
+/** Work was offered to a thread pool that is closing or closed, or was dropped by `terminate()`. */
+export class WorkerPoolClosedError extends WirelabError {
+  constructor(message = "thread pool is closed") {
+    super("WL_ERR_WORKER_POOL_CLOSED", message);
+  }
+}
+
+/** Child processes crashed more often than `maxRestarts` allows; the primary gave up. */
+export class TooManyRestartsError extends WirelabError {
+  /** The limit that was exceeded. */
+  readonly maxRestarts: number;
+
+  constructor(maxRestarts: number, options?: WirelabErrorOptions) {
+    super("WL_ERR_TOO_MANY_RESTARTS", `too many child restarts (more than ${maxRestarts}), giving up`, options);
+    this.maxRestarts = maxRestarts;
+  }
+}
+
+/** `forkProcesses()` was called where it cannot work: twice, or in a process it did not fork. */
+export class ForkStateError extends WirelabError {
   constructor(message: string) {
-    super("WL_ERR_WORKER_EXITED", message);
+    super("WL_ERR_FORK_STATE", message);
   }
 }
 
