@@ -2,11 +2,11 @@
  * `Deferred`: a promise of a result that is not there yet, with Twisted's semantics.
  *
  * A Deferred fires once, with `callback(value)` or `errback(error)`. Its callbacks run
- * synchronously, in the order they were added; a callback that throws (or returns nothing but
- * an error from an errback) switches the chain to the errback path. A callback that returns
+ * synchronously, in the order they were added; a callback that throws switches the chain to
+ * the errback path, and an errback that returns switches it back. A callback that returns
  * another Deferred, or a Promise, pauses the chain until that fires. Chains of any length run
  * in a loop, not by recursion, so 100,000 Deferreds waiting on one another do not overflow the
- * stack.
+ * stack, and neither does cancelling the outermost of them.
  *
  * A Deferred is awaitable: `await d` gives its result or throws its error.
  *
@@ -24,6 +24,7 @@ import type { Clock } from "./reactor.js";
 import {
   AlreadyCalledError,
   CancelledError,
+  InvalidOptionError,
   TimeoutError,
   UnhandledErrorInDeferred,
   WirelabError,
@@ -37,20 +38,6 @@ export type Resolved<T> = T extends Deferred<infer U> ? U : T extends PromiseLik
 
 /** Called by `cancel()` on an unfired Deferred; it may fire the Deferred with anything. */
 export type Canceller<T> = (deferred: Deferred<T>) => void;
-
-type Step = (result: unknown) => unknown;
-
-interface Link {
-  readonly onSuccess: Step | null;
-  readonly onFailure: Step | null;
-}
-
-/** The link that hands a finished Deferred's result to the Deferred waiting on it. */
-interface Continuation extends Link {
-  readonly waiter: Deferred<unknown>;
-}
-
-const NO_RESULT: unique symbol = Symbol("no result");
 
 // ---------------------------------------------------------------------------------------------
 // Unhandled errors
@@ -118,11 +105,15 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /** True once `callback` or `errback` has been called. */
   called = false;
 
-  private result: unknown = NO_RESULT;
+  /** The value or error the chain carries; `undefined` while waiting on another Deferred. */
+  private result: unknown = undefined;
   private failed = false;
+  /** Outstanding `pause()` calls; waiting on another Deferred is tracked by `chainedTo`. */
   private pauseCount = 0;
   private readonly links: Link[] = [];
+  /** True while one of this Deferred's own callbacks is on the stack. */
   private running = false;
+  /** The Deferred a callback returned and this one waits on; `cancel()` forwards to it. */
   private chainedTo: Deferred<unknown> | null = null;
   private suppressAlreadyCalled = false;
   private unhandled = false;
@@ -138,12 +129,13 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   /** True while `pause()` calls outnumber `unpause()` calls, or while waiting on a result. */
   get paused(): boolean {
-    return this.pauseCount > 0;
+    return this.pauseCount > 0 || this.chainedTo !== null;
   }
 
   /**
    * Fires this Deferred with a value, running the callback chain.
    *
+   * @param value - the result handed to the first callback.
    * @throws AlreadyCalledError (`WL_ERR_ALREADY_CALLED`) when it has fired before.
    * @throws TypeError when `value` is itself a Deferred: return it from a callback instead.
    */
@@ -155,6 +147,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /**
    * Fires this Deferred with an error, running the errback chain.
    *
+   * @param error - the error handed to the first errback.
    * @throws AlreadyCalledError (`WL_ERR_ALREADY_CALLED`) when it has fired before.
    */
   errback(error: unknown): void {
@@ -164,6 +157,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /**
    * Adds a callback, run with the current value when the chain succeeds.
    *
+   * @param fn - receives the value (and `args`); what it returns, or throws, is the new result.
+   * @param args - extra arguments for `fn`.
    * @returns this Deferred, now carrying what `fn` returns.
    */
   addCallback<R, A extends unknown[]>(fn: (value: T, ...args: A) => Awaitable<R>, ...args: A): Deferred<R> {
@@ -174,19 +169,35 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * Adds an errback, run with the current error when the chain fails. Returning a value
    * recovers the chain; throwing keeps it on the errback path.
    *
+   * @param fn - receives the error (and `args`).
+   * @param args - extra arguments for `fn`.
    * @returns this Deferred, carrying either the old value or what `fn` returns.
    */
   addErrback<R, A extends unknown[]>(fn: (error: unknown, ...args: A) => Awaitable<R>, ...args: A): Deferred<T | R> {
     return this.addLink(null, (error) => fn(error, ...args));
   }
 
-  /** Adds a function run on both paths, with the current value or error. */
+  /**
+   * Adds a function run on both paths, with the current value or error. What it returns is a
+   * success, even when it returns the error it was given: rethrow to stay on the errback path.
+   *
+   * @param fn - receives the value or the error (and `args`).
+   * @param args - extra arguments for `fn`.
+   * @returns this Deferred, now carrying what `fn` returns.
+   */
   addBoth<R, A extends unknown[]>(fn: (valueOrError: unknown, ...args: A) => Awaitable<R>, ...args: A): Deferred<R> {
     const step: Step = (result) => fn(result, ...args);
     return this.addLink(step, step);
   }
 
-  /** Adds a callback and an errback at the same level of the chain. */
+  /**
+   * Adds a callback and an errback at the same level of the chain: `onError` does not see
+   * what `onValue` throws.
+   *
+   * @param onValue - run when the chain succeeds.
+   * @param onError - run when the chain fails.
+   * @returns this Deferred, now carrying what whichever ran returns.
+   */
   addCallbacks<R1, R2>(onValue: (value: T) => Awaitable<R1>, onError: (error: unknown) => Awaitable<R2>): Deferred<R1 | R2> {
     return this.addLink((value) => onValue(value as T), onError);
   }
@@ -194,6 +205,9 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /**
    * Makes `other` fire with this Deferred's result when this one fires; this chain then
    * carries `undefined`, as in Twisted's `chainDeferred`.
+   *
+   * @param other - the Deferred to fire.
+   * @returns this Deferred.
    */
   chainDeferred(other: Deferred<T>): Deferred<void> {
     return this.addCallbacks(
@@ -206,48 +220,53 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     );
   }
 
-  /** Stops running callbacks until a matching `unpause()`. */
+  /** Stops running callbacks, from the next one on, until a matching `unpause()`. */
   pause(): void {
     this.pauseCount++;
   }
 
-  /** Undoes one `pause()`; the chain resumes when no pause is left. */
+  /**
+   * Undoes one `pause()`; the chain resumes when no pause is left. An `unpause()` without a
+   * `pause()` does nothing: in particular it cannot wake a chain waiting on another Deferred.
+   */
   unpause(): void {
     if (this.pauseCount === 0) return;
     this.pauseCount--;
-    if (this.pauseCount === 0 && this.called) this.runCallbacks();
+    if (this.called && !this.paused) this.runCallbacks();
   }
 
   /**
    * Cancels the work behind this Deferred.
    *
    * Before it fires: calls the canceller; if that does not fire the Deferred, it fails with
-   * `CancelledError` (and a later `callback` from the original source is ignored). While it
-   * waits on another Deferred returned by a callback: cancels that one instead.
+   * `CancelledError`. Without a canceller, the next `callback` or `errback` from the original
+   * source is then ignored rather than raising `AlreadyCalledError`. While it waits on another
+   * Deferred returned by a callback: cancels that one instead (and so on down the chain). After
+   * it has fired and finished: does nothing.
    */
   cancel(): void {
-    if (!this.called) {
-      if (this.canceller !== undefined) {
-        this.canceller();
-      } else {
-        this.suppressAlreadyCalled = true;
-      }
-      if (!this.called) this.errback(new CancelledError());
-    } else if (this.chainedTo !== null) {
-      this.chainedTo.cancel();
+    // A loop, not recursion: the Deferred actually waiting for a result may be 100,000 deep.
+    let target: Deferred<unknown> = this;
+    while (target.called) {
+      if (target.chainedTo === null) return;
+      target = target.chainedTo;
     }
+    if (target.canceller === undefined) target.suppressAlreadyCalled = true;
+    else target.canceller();
+    if (!target.called) target.errback(new CancelledError());
   }
 
   /**
    * Fails this Deferred with `TimeoutError` unless it fires within `ms` on `clock`.
    *
    * On timeout the Deferred is cancelled (so its canceller runs), and the resulting
-   * `CancelledError` becomes a `TimeoutError`. When the Deferred fires first, the timer is
-   * cancelled.
+   * `CancelledError` becomes a `TimeoutError`. When the chain reaches this point first, the
+   * timer is cancelled.
    *
    * @param ms - the time limit in milliseconds.
    * @param clock - the clock that measures it (the reactor, or a fake clock in tests).
    * @returns this Deferred.
+   * @throws (through the chain) TimeoutError (`WL_ERR_TIMEOUT`).
    */
   addTimeout(ms: number, clock: Clock): Deferred<T> {
     let timedOut = false;
@@ -255,17 +274,28 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
       timedOut = true;
       this.cancel();
     });
-    return this.addBoth((result) => {
+    const stopTimer = (): void => {
       if (timer.active()) timer.cancel();
-      if (timedOut && result instanceof CancelledError) throw new TimeoutError(ms);
-      if (this.failed) throw result;
-      return result as T;
-    });
+    };
+    return this.addCallbacks(
+      (value) => {
+        stopTimer();
+        return value;
+      },
+      (error) => {
+        stopTimer();
+        throw timedOut && error instanceof CancelledError ? new TimeoutError(ms) : error;
+      },
+    );
   }
 
   /**
    * Lets `await d` work: resolves with the chain's value, or rejects with its error. An error
    * delivered to an awaiter counts as handled, and the chain carries `undefined` after it.
+   *
+   * @param onFulfilled - as for `Promise.prototype.then`.
+   * @param onRejected - as for `Promise.prototype.then`.
+   * @returns a Promise, as `Promise.prototype.then` does.
    */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
@@ -274,7 +304,12 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     return this.asPromise().then(onFulfilled, onRejected);
   }
 
-  /** Returns a Promise of this Deferred's result; its error, if any, goes to the Promise. */
+  /**
+   * Returns a Promise of this Deferred's result; its error, if any, goes to the Promise and
+   * counts as handled here.
+   *
+   * @returns a Promise that settles when the chain reaches this point.
+   */
   asPromise(): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.addCallbacks(
@@ -289,10 +324,17 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     });
   }
 
-  /** Builds a Deferred that fires with a Promise's outcome. */
+  /**
+   * Builds a Deferred that fires with a Promise's outcome. Cancelling it fails it at once with
+   * `CancelledError`; the Promise's later outcome is then ignored.
+   *
+   * @param promise - a Promise or any thenable.
+   * @returns a new Deferred.
+   */
   static fromPromise<T>(promise: PromiseLike<T>): Deferred<T> {
     const d = new Deferred<T>();
-    promise.then(
+    // Promise.resolve guards against thenables that call back twice or throw from `then`.
+    void Promise.resolve(promise).then(
       (value) => {
         d.callback(value);
       },
@@ -303,7 +345,11 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     return d;
   }
 
-  /** For the unhandled-error tracker: the current result, without consuming it. */
+  /**
+   * For the unhandled-error tracker: the current result, without consuming it.
+   *
+   * @returns the value or error the chain carries now.
+   */
   peekResult(): unknown {
     return this.result;
   }
@@ -313,7 +359,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     if (!this.unhandled) return;
     this.unhandled = false;
     reaper.unregister(this);
-    tracked?.delete(this as Deferred<unknown>);
+    tracked?.delete(this);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -333,115 +379,131 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 
   private addLink<R>(onSuccess: Step | null, onFailure: Step | null): Deferred<R> {
-    this.links.push({ onSuccess, onFailure });
+    this.links.push({ kind: "step", onSuccess, onFailure });
     if (this.called) this.runCallbacks();
     return this as unknown as Deferred<R>;
   }
 
   /**
+   * True when the result is final: fired, not paused, not waiting, and no callback left to
+   * run. A Deferred that is not settled is either unfired, paused, or being run by a loop
+   * further up the stack; in every case whatever is appended to its links will run.
+   */
+  private settled(): boolean {
+    return this.called && !this.paused && !this.running && this.links.length === 0;
+  }
+
+  /**
    * Runs callbacks until every Deferred reachable from this one is finished or paused.
    *
-   * When a callback returns an unfired Deferred, this one pauses and a continuation link is
-   * appended to the other; when that other finishes, the continuation pushes this one back on
-   * the local stack instead of calling into it, so depth never grows with chain length.
+   * When this Deferred waits on another, a resume link at the end of the other's chain hands
+   * the result back; the loop then pushes the waiter on a local stack instead of calling into
+   * it, so stack depth never grows with the length of a chain of Deferreds.
    */
   private runCallbacks(): void {
+    // A callback that adds callbacks to its own Deferred: the loop already running picks them up.
     if (this.running) return;
-    const stack: Deferred<unknown>[] = [this as Deferred<unknown>];
+    const stack: Deferred<unknown>[] = [this];
     while (stack.length > 0) {
-      const current = stack[stack.length - 1]!;
-      if (current.pauseCount > 0) {
-        stack.pop();
-        continue;
-      }
-      let finished = true;
-      current.chainedTo = null;
-      while (current.links.length > 0) {
-        const link = current.links.shift()!;
-        if (isContinuation(link)) {
-          const waiter = link.waiter;
-          waiter.result = current.result;
-          waiter.failed = current.failed;
-          current.result = undefined;
-          current.failed = false;
-          current.markHandled();
-          waiter.pauseCount--;
-          stack.push(waiter);
-          finished = false;
-          break;
-        }
-        const step = current.failed ? link.onFailure : link.onSuccess;
-        if (step === null) continue;
-        if (current.failed) current.markHandled();
-        current.running = true;
-        try {
-          current.result = step(current.result);
-          current.failed = false;
-        } catch (error) {
-          current.result = error;
-          current.failed = true;
-        } finally {
-          current.running = false;
-        }
-        const next = current.result;
-        if (next instanceof Deferred) {
-          if (next === current) {
-            current.result = new TypeError("a callback returned its own Deferred");
-            current.failed = true;
-            continue;
-          }
-          const inner = next as Deferred<unknown>;
-          if (inner.result === NO_RESULT || inner.result instanceof Deferred || inner.pauseCount > 0) {
-            // Not fired yet, or waiting itself: it resumes this one when it finishes.
-            current.pauseCount++;
-            current.chainedTo = inner;
-            inner.links.push(continuation(current));
-            finished = false;
-            break;
-          }
-          current.result = inner.result;
-          current.failed = inner.failed;
-          inner.result = undefined;
-          inner.failed = false;
-          inner.markHandled();
-        } else if (isPromiseLike(next)) {
-          current.pauseCount++;
-          current.result = undefined;
-          next.then(
-            (value) => {
-              current.result = value;
-              current.failed = false;
-              current.unpause();
-            },
-            (error: unknown) => {
-              current.result = error;
-              current.failed = true;
-              current.unpause();
-            },
-          );
-          finished = false;
-          break;
-        }
-      }
-      if (finished) {
-        stack.pop();
-        if (current.failed && !current.unhandled && !(current.result instanceof Deferred)) {
-          current.unhandled = true;
-          reaper.register(current, current.result, current);
-          tracked?.add(current);
-        }
-      }
+      const waiter = stack[stack.length - 1]!.advance();
+      if (waiter === null) stack.pop();
+      else stack.push(waiter);
     }
+  }
+
+  /**
+   * Runs this Deferred's links until it pauses or runs out of them, or until it reaches a
+   * resume link.
+   *
+   * @returns the waiter a resume link handed the result to, to be run next; null otherwise.
+   */
+  private advance(): Deferred<unknown> | null {
+    while (!this.paused) {
+      const link = this.links.shift();
+      if (link === undefined) {
+        if (this.failed) this.reportUnhandled();
+        return null;
+      }
+      if (link.kind === "resume") return this.handResultTo(link.waiter);
+      this.runStep(link);
+    }
+    return null;
+  }
+
+  private runStep(link: StepLink): void {
+    const step = this.failed ? link.onFailure : link.onSuccess;
+    if (step === null) return;
+    if (this.failed) this.markHandled();
+    this.running = true;
+    try {
+      this.result = step(this.result);
+      this.failed = false;
+    } catch (error) {
+      this.result = error;
+      this.failed = true;
+    } finally {
+      this.running = false;
+    }
+    if (this.result instanceof Deferred) this.waitOn(this.result as Deferred<unknown>);
+    else if (isPromiseLike(this.result)) this.waitOn(Deferred.fromPromise(this.result));
+  }
+
+  /** Takes `inner`'s result now if it is final, or arranges to be resumed when it is. */
+  private waitOn(inner: Deferred<unknown>): void {
+    if (inner === this) {
+      this.result = new TypeError("a callback returned the Deferred it was added to");
+      this.failed = true;
+      return;
+    }
+    if (inner.settled()) {
+      this.result = inner.result;
+      this.failed = inner.failed;
+      inner.result = undefined;
+      inner.failed = false;
+      inner.markHandled();
+      return;
+    }
+    this.result = undefined;
+    this.chainedTo = inner;
+    // Appended directly: `inner` is not settled, so whoever fires, unpauses or is running it
+    // will reach this link.
+    inner.links.push({ kind: "resume", waiter: this });
+  }
+
+  private handResultTo(waiter: Deferred<unknown>): Deferred<unknown> {
+    waiter.result = this.result;
+    waiter.failed = this.failed;
+    waiter.chainedTo = null;
+    this.result = undefined;
+    this.failed = false;
+    this.markHandled();
+    return waiter;
+  }
+
+  private reportUnhandled(): void {
+    if (this.unhandled) return;
+    this.unhandled = true;
+    reaper.register(this, this.result, this);
+    tracked?.add(this);
   }
 }
 
-function continuation(waiter: Deferred<unknown>): Continuation {
-  return { onSuccess: null, onFailure: null, waiter };
+type Step = (result: unknown) => unknown;
+
+/** A callback/errback pair added by `addCallbacks` and friends. */
+interface StepLink {
+  readonly kind: "step";
+  readonly onSuccess: Step | null;
+  readonly onFailure: Step | null;
 }
 
-function isContinuation(link: Link): link is Continuation {
-  return "waiter" in link;
+/** Hands a finished Deferred's result to the Deferred that waits on it. */
+interface ResumeLink {
+  readonly kind: "resume";
+  readonly waiter: Deferred<unknown>;
 }
+
+type Link = StepLink | ResumeLink;
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -532,17 +594,33 @@ export interface DeferredListOptions {
  * Waits for a list of Deferreds and fires with every outcome, in order.
  *
  * With `fireOnOneCallback` it fires with `[value, index]` on the first success; with
- * `fireOnOneErrback` it fails with `FirstError` on the first failure. Cancelling it cancels
- * every Deferred in the list that has not fired.
+ * `fireOnOneErrback` it fails with `FirstError` on the first failure. An empty list fires at
+ * once with `[]`, except with `fireOnOneCallback`, where it never fires (as in Twisted).
+ * Cancelling it cancels every Deferred in the list; it then fires as their outcomes dictate,
+ * typically with a list of `CancelledError` failures.
  *
+ * @param deferreds - the Deferreds to wait for.
+ * @param options - see {@link DeferredListOptions}.
  * @returns a Deferred of the entries (or of `[value, index]` with `fireOnOneCallback`).
+ * @throws (through the Deferred, with `fireOnOneErrback`) FirstError (`WL_ERR_FIRST_ERROR`).
  */
-export function DeferredList<T>(deferreds: readonly Deferred<T>[], options: DeferredListOptions = {}): Deferred<DeferredListEntry<T>[]> {
+export function DeferredList<T>(
+  deferreds: readonly Deferred<T>[],
+  options?: DeferredListOptions & { fireOnOneCallback?: false },
+): Deferred<DeferredListEntry<T>[]>;
+export function DeferredList<T>(
+  deferreds: readonly Deferred<T>[],
+  options: DeferredListOptions,
+): Deferred<DeferredListEntry<T>[] | readonly [T, number]>;
+export function DeferredList<T>(
+  deferreds: readonly Deferred<T>[],
+  options: DeferredListOptions = {},
+): Deferred<DeferredListEntry<T>[] | readonly [T, number]> {
   const { fireOnOneCallback = false, fireOnOneErrback = false, consumeErrors = false } = options;
   const entries: DeferredListEntry<T>[] = new Array<DeferredListEntry<T>>(deferreds.length);
   let remaining = deferreds.length;
-  const result = new Deferred<DeferredListEntry<T>[]>(() => {
-    for (const d of deferreds) if (!d.called) d.cancel();
+  const result = new Deferred<DeferredListEntry<T>[] | readonly [T, number]>(() => {
+    for (const d of deferreds) d.cancel();
   });
   if (remaining === 0 && !fireOnOneCallback) result.callback(entries);
   deferreds.forEach((d, index) => {
@@ -551,7 +629,7 @@ export function DeferredList<T>(deferreds: readonly Deferred<T>[], options: Defe
         entries[index] = [true, value];
         remaining--;
         if (result.called) return value;
-        if (fireOnOneCallback) (result as unknown as Deferred<[T, number]>).callback([value, index]);
+        if (fireOnOneCallback) result.callback([value, index]);
         else if (remaining === 0) result.callback(entries);
         return value;
       },
@@ -560,7 +638,7 @@ export function DeferredList<T>(deferreds: readonly Deferred<T>[], options: Defe
         remaining--;
         if (!result.called) {
           if (fireOnOneErrback) result.errback(new FirstError(error, index));
-          else if (remaining === 0 && !fireOnOneCallback) result.callback(entries);
+          else if (remaining === 0) result.callback(entries);
         }
         if (consumeErrors) return undefined;
         throw error;
@@ -572,10 +650,14 @@ export function DeferredList<T>(deferreds: readonly Deferred<T>[], options: Defe
 
 /**
  * Waits for every Deferred and fires with their values, in order; fails with `FirstError` on
- * the first failure.
+ * the first failure. Cancelling it cancels them all.
  *
- * @param consumeErrors - swallow each Deferred's own error after reporting the first.
+ * @param deferreds - the Deferreds to wait for.
+ * @param consumeErrors - swallow each Deferred's own error after reporting the first, so the
+ *   originals are not reported unhandled.
  * @defaultValue consumeErrors false
+ * @returns a Deferred of the values.
+ * @throws (through the Deferred) FirstError (`WL_ERR_FIRST_ERROR`).
  */
 export function gatherResults<T>(deferreds: readonly Deferred<T>[], consumeErrors = false): Deferred<T[]> {
   return DeferredList(deferreds, { fireOnOneErrback: true, consumeErrors }).addCallback((entries) =>
@@ -584,29 +666,38 @@ export function gatherResults<T>(deferreds: readonly Deferred<T>[], consumeError
 }
 
 /**
- * Fires with `[index, value]` of the first Deferred to succeed and cancels all the others.
- * Fails with `AllFailedError` when every one fails. Cancelling the race cancels them all.
+ * Fires with `[index, value]` of the first Deferred to succeed, after cancelling all the
+ * others. Fails with `AllFailedError` when every one fails (at once for an empty list).
+ * Cancelling the race cancels them all; as in Twisted, it then fails with `AllFailedError`
+ * holding their `CancelledError`s, unless a canceller made one succeed.
+ *
+ * @param deferreds - the contestants.
+ * @returns a Deferred of the winner's position and value.
+ * @throws (through the Deferred) AllFailedError (`WL_ERR_ALL_FAILED`).
  */
 export function race<T>(deferreds: readonly Deferred<T>[]): Deferred<readonly [number, T]> {
   const errors: unknown[] = new Array<unknown>(deferreds.length);
   let failures = 0;
+  let won = false;
   const result = new Deferred<readonly [number, T]>(() => {
-    for (const d of deferreds) if (!d.called) d.cancel();
+    for (const d of deferreds) d.cancel();
   });
   if (deferreds.length === 0) result.errback(new AllFailedError([]));
   deferreds.forEach((d, index) => {
     d.addCallbacks(
       (value) => {
-        if (result.called) return;
-        result.callback([index, value]);
+        // A loser's canceller may make it succeed while the winner cancels it: ignore that.
+        if (won) return;
+        won = true;
         deferreds.forEach((other, j) => {
-          if (j !== index && !other.called) other.cancel();
+          if (j !== index) other.cancel();
         });
+        result.callback([index, value]);
       },
       (error) => {
         errors[index] = error;
         failures++;
-        if (!result.called && failures === deferreds.length) result.errback(new AllFailedError(errors));
+        if (!won && failures === deferreds.length) result.errback(new AllFailedError(errors));
       },
     );
   });
@@ -732,11 +823,17 @@ function runHolding<R, A extends unknown[]>(
   args: A,
 ): Deferred<R> {
   return holder.acquire().addCallback(() =>
-    maybeDeferred(fn, ...args).addBoth((result) => {
-      holder.release();
-      return result;
-    }),
-  ) as Deferred<R>;
+    maybeDeferred(fn, ...args).addCallbacks(
+      (value) => {
+        holder.release();
+        return value;
+      },
+      (error) => {
+        holder.release();
+        throw error;
+      },
+    ),
+  );
 }
 
 /** `DeferredQueue.put` was called on a full queue. */
@@ -777,9 +874,14 @@ export class DeferredQueue<T> {
   private readonly size: number;
   private readonly backlog: number;
 
+  /**
+   * @param options - see {@link DeferredQueueOptions}.
+   * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) when `size` or `backlog` is negative or
+   *   not a whole number.
+   */
   constructor(options: DeferredQueueOptions = {}) {
-    this.size = options.size ?? Infinity;
-    this.backlog = options.backlog ?? Infinity;
+    this.size = checkLimit("size", options.size ?? Infinity);
+    this.backlog = checkLimit("backlog", options.backlog ?? Infinity);
   }
 
   /**
@@ -807,4 +909,9 @@ export class DeferredQueue<T> {
     if (this.line.length >= this.backlog) throw new QueueUnderflowError(this.backlog);
     return this.line.join();
   }
+}
+
+function checkLimit(option: string, value: number): number {
+  if (value === Infinity || (Number.isInteger(value) && value >= 0)) return value;
+  throw new InvalidOptionError(option, `must be a whole number >= 0 or Infinity, got ${value}`);
 }
