@@ -1,0 +1,707 @@
+/**
+ * `MemoryReactor`: a test helper reactor that records every listen and connect instead of
+ * touching the network, keeps time on a virtual {@link Clock}, and draws randomness from a
+ * seeded generator. The test decides how each recorded connection attempt ends.
+ *
+ * @module
+ */
+
+import { Deferred, DeferredList, fail, maybeDeferred, succeed } from "../runtime/deferred.js";
+import type { Awaitable } from "../runtime/deferred.js";
+import { parseClientEndpoint, parseServerEndpoint } from "../runtime/endpoints.js";
+import type { ClientEndpoint, ServerEndpoint } from "../runtime/endpoints.js";
+import {
+  CancelledError,
+  CannotListenError,
+  ConnectionRefusedByFactoryError,
+  ConnectionRefusedError,
+  ConnectTimeoutError,
+  InvalidOptionError,
+  ReactorStateError,
+  UnhandledReactorError,
+} from "../runtime/errors.js";
+import { ClientFactory } from "../runtime/protocol.js";
+import type { Address, Connector, DatagramProtocol, Factory, Protocol, Transport } from "../runtime/protocol.js";
+import type {
+  DatagramTransport,
+  DelayedCall,
+  ListeningPort,
+  Reactor,
+  ReactorErrorHook,
+  SystemEvent,
+  TriggerHandle,
+  TriggerPhase,
+  UDPOptions,
+} from "../runtime/reactor.js";
+import { toBytes } from "./chunking.js";
+import { Clock } from "./clock.js";
+import { MemoryTransport, Pump } from "./loopback.js";
+import type { ConnectPairOptions } from "./loopback.js";
+import { SeededRandom } from "./random.js";
+import { StringTransport } from "./string-transport.js";
+
+/** The first port handed out for port 0, as in the IANA ephemeral range. */
+export const FIRST_EPHEMERAL_PORT = 49152;
+/** The default seed of a MemoryReactor's random source. */
+export const DEFAULT_REACTOR_SEED = 1;
+/** The largest UDP payload over IPv4, the default `maxPacketSize`. */
+export const DEFAULT_MAX_PACKET_SIZE = 65507;
+
+/** Options for {@link MemoryReactor}. */
+export interface MemoryReactorOptions {
+  /**
+   * Seed of `random()`.
+   * @defaultValue {@link DEFAULT_REACTOR_SEED}
+   */
+  seed?: number;
+  /**
+   * The virtual time at start, in milliseconds.
+   * @defaultValue 0
+   */
+  start?: number;
+  /**
+   * Step bound of the clock's run loops.
+   * @defaultValue 1_000_000 (the Clock's default)
+   */
+  maxSteps?: number;
+  /**
+   * The first port given out for port 0; later ones count up from it.
+   * @defaultValue {@link FIRST_EPHEMERAL_PORT}
+   */
+  firstEphemeralPort?: number;
+}
+
+const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
+
+interface Trigger {
+  readonly handle: TriggerHandle;
+  readonly fn: () => unknown;
+}
+
+type Phase = "idle" | "starting" | "running" | "stopping" | "stopped";
+
+/**
+ * A `Reactor` that records instead of doing network I/O.
+ *
+ * @example
+ * ```ts
+ * const reactor = new MemoryReactor();
+ * const d = reactor.connect("tcp:example.com:80", factory);
+ * const attempt = reactor.tcpClients[0]!;
+ * attempt.fail(new ConnectionRefusedError()); // d fails; clientConnectionFailed is called
+ * ```
+ */
+export class MemoryReactor implements Reactor {
+  /** The virtual clock behind `now()` and `callLater()`; advance it to move time. */
+  readonly clock: Clock;
+  /** Every successful `listen`, in order. */
+  readonly listeners: MemoryListeningPort[] = [];
+  /** Every `connect` with a valid endpoint, in order. */
+  readonly connects: MemoryConnectAttempt[] = [];
+  /** Every `listenUDP`, in order. */
+  readonly udpPorts: MemoryUDPPort[] = [];
+  /** Transports of every connection made through this reactor, closed on `stop()`. */
+  readonly connections: Transport[] = [];
+
+  private readonly rng: SeededRandom;
+  private hook: ReactorErrorHook = (error) => {
+    throw error;
+  };
+  private phase: Phase = "idle";
+  private nextPort: number;
+  private readonly firstPort: number;
+  private readonly triggers: Trigger[] = [];
+  private readonly whenStopped = new Deferred<void>();
+
+  /**
+   * @param options - see {@link MemoryReactorOptions}.
+   * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) for an option out of bounds.
+   */
+  constructor(options: MemoryReactorOptions = {}) {
+    const clockOptions: ConstructorParameters<typeof Clock>[0] = {
+      onError: (error) => {
+        this.hook(error);
+      },
+    };
+    if (options.start !== undefined) clockOptions.start = options.start;
+    if (options.maxSteps !== undefined) clockOptions.maxSteps = options.maxSteps;
+    this.clock = new Clock(clockOptions);
+    this.rng = new SeededRandom(options.seed ?? DEFAULT_REACTOR_SEED);
+    this.firstPort = options.firstEphemeralPort ?? FIRST_EPHEMERAL_PORT;
+    if (!Number.isInteger(this.firstPort) || this.firstPort < 1 || this.firstPort > 65535) {
+      throw new InvalidOptionError("firstEphemeralPort", `must be a port number, got ${this.firstPort}`);
+    }
+    this.nextPort = this.firstPort;
+  }
+
+  /** True from the `during startup` phase of `run()` until shutdown is complete. */
+  get running(): boolean {
+    return this.phase === "running" || this.phase === "stopping";
+  }
+
+  /** Recorded listens on TCP. */
+  get tcpServers(): MemoryListeningPort[] {
+    return this.listeners.filter((p) => p.endpoint.kind === "tcp");
+  }
+
+  /** Recorded listens on TLS. */
+  get tlsServers(): MemoryListeningPort[] {
+    return this.listeners.filter((p) => p.endpoint.kind === "tls");
+  }
+
+  /** Recorded listens on unix sockets. */
+  get unixServers(): MemoryListeningPort[] {
+    return this.listeners.filter((p) => p.endpoint.kind === "unix");
+  }
+
+  /** Recorded TCP connection attempts. */
+  get tcpClients(): MemoryConnectAttempt[] {
+    return this.connects.filter((c) => c.endpoint.kind === "tcp");
+  }
+
+  /** Recorded TLS connection attempts. */
+  get tlsClients(): MemoryConnectAttempt[] {
+    return this.connects.filter((c) => c.endpoint.kind === "tls");
+  }
+
+  /** Recorded unix-socket connection attempts. */
+  get unixClients(): MemoryConnectAttempt[] {
+    return this.connects.filter((c) => c.endpoint.kind === "unix");
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  callLater<A extends unknown[]>(ms: number, fn: (...args: A) => void, ...args: A): DelayedCall {
+    return this.clock.callLater(ms, fn, ...args);
+  }
+
+  /** @returns a number in [0, 1) from the seeded generator. */
+  random(): number {
+    return this.rng.next();
+  }
+
+  /**
+   * Replaces the error hook. The default rethrows, so an error in a timed call surfaces from
+   * `clock.advance()`, and one in a trigger from `run()`/`stop()` once the phase completes.
+   */
+  setErrorHook(hook: ReactorErrorHook): void {
+    this.hook = hook;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Network
+
+  /**
+   * Records a listening port. Port 0 gets the next ephemeral port (from 49152 upward).
+   *
+   * @returns a Deferred of the port.
+   * @throws (through the Deferred) InvalidEndpointError (`WL_ERR_INVALID_ENDPOINT`), or
+   *   CannotListenError (`WL_ERR_CANNOT_LISTEN`, `EADDRINUSE`) when a listening port has it.
+   */
+  listen(endpoint: string | ServerEndpoint, factory: Factory): Deferred<ListeningPort> {
+    let parsed: ServerEndpoint;
+    try {
+      parsed = parseServerEndpoint(endpoint);
+    } catch (error) {
+      return fail(error);
+    }
+    let address: Address;
+    if (parsed.kind === "unix") {
+      if (this.listeners.some((p) => p.listening && p.endpoint.kind === "unix" && p.address.host === parsed.path)) {
+        return fail(new CannotListenError("EADDRINUSE", `unix socket ${parsed.path} is in use`));
+      }
+      address = { type: "unix", host: parsed.path, port: 0 };
+    } else {
+      const iface = parsed.interface;
+      const port = parsed.port === 0 ? this.ephemeralPort("tcp", iface) : parsed.port;
+      if (this.portInUse("tcp", iface, port)) {
+        return fail(new CannotListenError("EADDRINUSE", `address ${iface}:${port} is in use`));
+      }
+      address = { type: "tcp", host: iface, port };
+    }
+    const port = new MemoryListeningPort(this, parsed, factory, address);
+    this.listeners.push(port);
+    factory.doStart();
+    return succeed<ListeningPort>(port);
+  }
+
+  /**
+   * Records a connection attempt; the test ends it with `complete`, `completePair` or `fail`
+   * on the record (`connects`, `tcpClients`, ...). It fails with `ConnectTimeoutError` if the
+   * clock reaches the endpoint's timeout first.
+   *
+   * @returns a Deferred of the protocol, fired after its `connectionMade`.
+   * @throws (through the Deferred) InvalidEndpointError (`WL_ERR_INVALID_ENDPOINT`), or what
+   *   the test fails the attempt with.
+   */
+  connect<P extends Protocol>(endpoint: string | ClientEndpoint, factory: Factory<P> | ClientFactory<P>): Deferred<P> {
+    let parsed: ClientEndpoint;
+    try {
+      parsed = parseClientEndpoint(endpoint);
+    } catch (error) {
+      return fail(error);
+    }
+    const attempt = new MemoryConnectAttempt<P>(this, parsed, factory);
+    this.connects.push(attempt);
+    attempt.start();
+    return attempt.deferred;
+  }
+
+  /**
+   * Records a UDP port and binds `protocol` to it.
+   *
+   * @returns a Deferred of the port's transport.
+   * @throws (through the Deferred) CannotListenError (`WL_ERR_CANNOT_LISTEN`, `EADDRINUSE`).
+   */
+  listenUDP(port: number, protocol: DatagramProtocol, options: UDPOptions = {}): Deferred<DatagramTransport> {
+    const iface = options.interface ?? "0.0.0.0";
+    const number = port === 0 ? this.ephemeralPort("udp", iface) : port;
+    if (this.portInUse("udp", iface, number)) {
+      return fail(new CannotListenError("EADDRINUSE", `udp address ${iface}:${number} is in use`));
+    }
+    const transport = new MemoryUDPPort(protocol, { type: "udp", host: iface, port: number }, options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE);
+    this.udpPorts.push(transport);
+    protocol.makeConnection(transport);
+    return succeed<DatagramTransport>(transport);
+  }
+
+  /**
+   * The listening port that a connection to `endpoint` would reach, if any.
+   *
+   * @returns the port, or undefined.
+   */
+  findListener(endpoint: ClientEndpoint): MemoryListeningPort | undefined {
+    return this.listeners.find((p) => {
+      if (!p.listening) return false;
+      if (endpoint.kind === "unix") return p.endpoint.kind === "unix" && p.address.host === endpoint.path;
+      return (
+        p.endpoint.kind === endpoint.kind &&
+        p.address.port === endpoint.port &&
+        (WILDCARDS.has(p.address.host) || p.address.host === endpoint.host)
+      );
+    });
+  }
+
+  /** @internal Hands out the next free ephemeral port in a port space. */
+  ephemeralPort(space: "tcp" | "udp", iface = "0.0.0.0"): number {
+    for (let tries = 0; tries <= 65535; tries++) {
+      const port = this.nextPort;
+      this.nextPort = port >= 65535 ? this.firstPort : port + 1;
+      if (!this.portInUse(space, iface, port)) return port;
+    }
+    throw new CannotListenError("EADDRNOTAVAIL", "no ephemeral port is free");
+  }
+
+  private portInUse(space: "tcp" | "udp", iface: string, port: number): boolean {
+    const clash = (host: string, p: number): boolean =>
+      p === port && (host === iface || WILDCARDS.has(host) || WILDCARDS.has(iface));
+    if (space === "udp") return this.udpPorts.some((u) => u.listening && clash(u.address.host, u.address.port));
+    return this.listeners.some((l) => l.listening && l.endpoint.kind !== "unix" && clash(l.address.host, l.address.port));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Life cycle
+
+  /** Runs `fn` now if the reactor is running, otherwise once it has started. */
+  callWhenRunning(fn: () => void): void {
+    if (this.running) fn();
+    else this.addSystemEventTrigger("after", "startup", fn);
+  }
+
+  addSystemEventTrigger(phase: TriggerPhase, event: SystemEvent, fn: () => unknown): TriggerHandle {
+    const handle: TriggerHandle = { phase, event };
+    this.triggers.push({ handle, fn });
+    return handle;
+  }
+
+  removeSystemEventTrigger(handle: TriggerHandle): void {
+    const i = this.triggers.findIndex((t) => t.handle === handle);
+    if (i >= 0) this.triggers.splice(i, 1);
+  }
+
+  /**
+   * Starts: `before startup` triggers (waiting for any Deferred or Promise they return), then
+   * `running` turns true, then `during` and `after` triggers (`callWhenRunning` calls).
+   *
+   * @returns a Deferred that fires once the reactor has stopped.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it was run before.
+   */
+  run(): Deferred<void> {
+    if (this.phase !== "idle") {
+      throw new ReactorStateError(this.phase === "stopped" ? "a MemoryReactor cannot be restarted" : "the reactor is already running");
+    }
+    this.phase = "starting";
+    const started = this.fireEvent("startup", () => {
+      this.phase = "running";
+    });
+    started.addErrback(() => undefined);
+    return this.whenStopped;
+  }
+
+  /**
+   * Shuts down: `before shutdown` triggers (waiting for returned Deferreds), then stops every
+   * port, closes every connection, runs `during` triggers, cancels every timed call, and runs
+   * `after` triggers.
+   *
+   * @returns a Deferred that fires once shutdown is complete.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it is not running.
+   */
+  stop(): Deferred<void> {
+    if (this.phase !== "running") {
+      throw new ReactorStateError(this.phase === "stopping" ? "the reactor is already stopping" : "the reactor is not running");
+    }
+    this.phase = "stopping";
+    return this.fireEvent(
+      "shutdown",
+      () => {
+        for (const port of this.listeners) if (port.listening) port.stopListening().addErrback(() => undefined);
+        for (const port of this.udpPorts) if (port.listening) port.stopListening().addErrback(() => undefined);
+        for (const transport of this.connections) if (!transport.disconnecting) transport.loseConnection();
+      },
+      () => {
+        for (const call of this.clock.pendingCalls()) if (call.active()) call.cancel();
+      },
+    ).addBoth((result) => {
+      this.phase = "stopped";
+      if (!this.whenStopped.called) this.whenStopped.callback(undefined);
+      if (result instanceof Error) throw result;
+    });
+  }
+
+  /**
+   * Fires one system event. Errors from triggers are collected and reported through the hook
+   * once the whole event has run, so one bad trigger cannot leave the reactor half-stopped.
+   */
+  private fireEvent(event: SystemEvent, builtinDuring: () => void, afterDuring?: () => void): Deferred<void> {
+    const errors: UnhandledReactorError[] = [];
+    const run = (phase: TriggerPhase): unknown[] => {
+      const results: unknown[] = [];
+      for (const t of this.triggers.filter((x) => x.handle.phase === phase && x.handle.event === event)) {
+        if (!this.triggers.includes(t)) continue;
+        try {
+          results.push(t.fn());
+        } catch (error) {
+          errors.push(new UnhandledReactorError(`a ${phase} ${event} trigger`, error));
+        }
+      }
+      return results;
+    };
+    const waits = run("before")
+      .filter((r): r is Awaitable<unknown> => r instanceof Deferred || isThenable(r))
+      .map((r) =>
+        maybeDeferred(() => r).addErrback((error: unknown) => {
+          errors.push(new UnhandledReactorError(`a before ${event} trigger`, error));
+        }),
+      );
+    return DeferredList(waits).addCallback(() => {
+      builtinDuring();
+      run("during");
+      afterDuring?.();
+      run("after");
+      for (const error of errors) this.hook(error);
+    });
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/** A port recorded by `MemoryReactor.listen`. */
+export class MemoryListeningPort implements ListeningPort {
+  /** True until `stopListening()`. */
+  listening = true;
+  /** Connections accepted with `accept()`. */
+  readonly accepted: StringTransport[] = [];
+
+  /** @internal */
+  constructor(
+    private readonly reactor: MemoryReactor,
+    /** The parsed endpoint it was asked to listen on. */
+    readonly endpoint: ServerEndpoint,
+    /** The factory it builds protocols with. */
+    readonly factory: Factory,
+    /** Its address, with the assigned port. */
+    readonly address: Address,
+  ) {}
+
+  getHost(): Address {
+    return this.address;
+  }
+
+  /** Records the stop and releases the factory; a second call does nothing more. */
+  stopListening(): Deferred<void> {
+    if (this.listening) {
+      this.listening = false;
+      this.factory.doStop();
+    }
+    return succeed(undefined);
+  }
+
+  /**
+   * Plays an incoming connection: builds a protocol with the factory and attaches it to a
+   * StringTransport. When the factory refuses (returns null), the transport is closed.
+   *
+   * @param options - the peer's address and the transport to use.
+   * @returns the protocol (null if refused) and its transport.
+   * @throws ConnectionRefusedError (`WL_ERR_CONNECTION_REFUSED`) when the port is stopped.
+   */
+  accept(options: { peer?: Address; transport?: StringTransport } = {}): { protocol: Protocol | null; transport: StringTransport } {
+    if (!this.listening) throw new ConnectionRefusedError("the port is no longer listening");
+    const peer = options.peer ?? this.defaultPeer();
+    const transport = options.transport ?? new StringTransport({ host: this.address, peer });
+    const protocol = this.factory.buildProtocol(peer);
+    this.accepted.push(transport);
+    this.reactor.connections.push(transport);
+    if (protocol === null) {
+      transport.loseConnection();
+      return { protocol: null, transport };
+    }
+    transport.attach(protocol);
+    return { protocol, transport };
+  }
+
+  private defaultPeer(): Address {
+    if (this.address.type === "unix") return { type: "unix", host: "", port: 0 };
+    return { type: "tcp", host: "127.0.0.1", port: this.reactor.ephemeralPort("tcp") };
+  }
+}
+
+/** How a recorded connection attempt stands. */
+export type ConnectAttemptState = "connecting" | "connected" | "failed" | "disconnected";
+
+/** A connection attempt recorded by `MemoryReactor.connect`; the test decides its outcome. */
+export class MemoryConnectAttempt<P extends Protocol = Protocol> {
+  /** Fires with the protocol after its `connectionMade`, or fails. */
+  readonly deferred: Deferred<P>;
+  /** What the hooks of a `ClientFactory` receive. */
+  readonly connector: Connector;
+  /** Where the attempt stands. */
+  state: ConnectAttemptState = "connecting";
+  /** The connected protocol, once there is one. */
+  protocol: P | null = null;
+  /** The connection's transport, once there is one. */
+  transport: Transport | null = null;
+  /** The error the attempt failed with, if it did. */
+  failure: Error | null = null;
+  /** The local address the connection gets. */
+  readonly hostAddress: Address;
+  /** The address dialled. */
+  readonly peerAddress: Address;
+  private timer: DelayedCall | null = null;
+
+  /** @internal */
+  constructor(
+    private readonly reactor: MemoryReactor,
+    /** The parsed endpoint it connects to. */
+    readonly endpoint: ClientEndpoint,
+    /** The factory that builds the client protocol. */
+    readonly factory: Factory<P> | ClientFactory<P>,
+  ) {
+    this.deferred = new Deferred<P>(() => {
+      this.fail(new CancelledError("the connection attempt was cancelled"));
+    });
+    if (endpoint.kind === "unix") {
+      this.peerAddress = { type: "unix", host: endpoint.path, port: 0 };
+      this.hostAddress = { type: "unix", host: "", port: 0 };
+    } else {
+      this.peerAddress = { type: "tcp", host: endpoint.host, port: endpoint.port };
+      this.hostAddress = { type: "tcp", host: endpoint.bindAddress ?? "127.0.0.1", port: reactor.ephemeralPort("tcp") };
+    }
+    this.connector = {
+      getDestination: () => endpoint,
+      connect: () => {
+        reactor.connect(endpoint, factory).addErrback(() => undefined);
+      },
+      stopConnecting: () => {
+        if (this.state === "connecting") this.fail(new CancelledError("stopConnecting() was called"));
+      },
+      disconnect: () => {
+        if (this.state === "connecting") this.fail(new CancelledError("disconnect() was called while connecting"));
+        else if (this.state === "connected") this.transport?.loseConnection();
+      },
+    };
+  }
+
+  /** @internal Starts the factory and the timeout; called once by `connect`. */
+  start(): void {
+    this.factory.doStart();
+    if (this.factory instanceof ClientFactory) this.factory.startedConnecting(this.connector);
+    if (this.state !== "connecting") return;
+    this.timer = this.reactor.callLater(this.endpoint.timeout * 1000, () => {
+      this.timer = null;
+      if (this.state === "connecting") this.fail(new ConnectTimeoutError(`connecting timed out after ${this.endpoint.timeout} s`));
+    });
+  }
+
+  /**
+   * Completes the attempt over a StringTransport: builds the protocol, attaches it, and fires
+   * the Deferred. When the connection is later lost, `clientConnectionLost` is called.
+   *
+   * @param transport - the transport to use.
+   * @defaultValue transport a new StringTransport with this attempt's addresses
+   * @returns the connected protocol.
+   * @throws ConnectionRefusedByFactoryError (`WL_ERR_REFUSED_BY_FACTORY`) when the factory
+   *   returns null; the attempt has then failed with that error too.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when the attempt is already settled.
+   */
+  complete(transport: StringTransport = new StringTransport({ host: this.hostAddress, peer: this.peerAddress })): P {
+    const protocol = this.build();
+    transport.onConnectionLost = (reason) => {
+      this.lost(reason);
+    };
+    this.connected(protocol, transport, () => transport.attach(protocol));
+    return protocol;
+  }
+
+  /**
+   * Completes the attempt with an in-memory peer: `server` (or, when omitted, a protocol built
+   * by the factory of the listening port this endpoint reaches) on the other end.
+   *
+   * @param server - the server-side protocol.
+   * @param options - the pair's options; addresses default to the attempt's.
+   * @returns the Pump that moves bytes between the two.
+   * @throws ConnectionRefusedByFactoryError as `complete`.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when the attempt is already settled,
+   *   or no server is given and no recorded listener matches the endpoint.
+   */
+  completePair(server?: Protocol, options: ConnectPairOptions = {}): Pump {
+    this.requireConnecting();
+    const listener = server === undefined ? this.reactor.findListener(this.endpoint) : undefined;
+    if (server === undefined && listener === undefined) {
+      throw new ReactorStateError(`no recorded listener matches ${describeEndpoint(this.endpoint)}`);
+    }
+    const clientAddress = options.clientAddress ?? this.hostAddress;
+    const serverAddress = options.serverAddress ?? listener?.address ?? this.peerAddress;
+    const serverProtocol = server ?? listener?.factory.buildProtocol(clientAddress) ?? null;
+    const protocol = this.build();
+    const water: { highWaterMark?: number; lowWaterMark?: number } = {};
+    if (options.highWaterMark !== undefined) water.highWaterMark = options.highWaterMark;
+    if (options.lowWaterMark !== undefined) water.lowWaterMark = options.lowWaterMark;
+    const serverSide = new MemoryTransport(serverAddress, clientAddress, water);
+    const clientSide = new MemoryTransport(clientAddress, serverAddress, water);
+    MemoryTransport.link(serverSide, clientSide);
+    const pump = new Pump(serverSide, clientSide, options.chunking, options.maxSteps);
+    this.reactor.connections.push(serverSide);
+    clientSide.onConnectionLost = (reason) => {
+      this.lost(reason);
+    };
+    // A server that refuses still accepted at the TCP level: it closes the connection.
+    if (serverProtocol === null) serverSide.loseConnection();
+    else serverSide.attach(serverProtocol);
+    this.connected(protocol, clientSide, () => clientSide.attach(protocol));
+    return pump;
+  }
+
+  /**
+   * Fails the attempt: `clientConnectionFailed` is called, the factory is released, and the
+   * Deferred fails with `error`.
+   *
+   * @param error - why it failed.
+   * @defaultValue error a new ConnectionRefusedError (`ECONNREFUSED`)
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when the attempt is already settled.
+   */
+  fail(error: Error = new ConnectionRefusedError()): void {
+    this.requireConnecting();
+    this.state = "failed";
+    this.failure = error;
+    this.cancelTimer();
+    if (this.factory instanceof ClientFactory) this.factory.clientConnectionFailed(this.connector, error);
+    this.factory.doStop();
+    this.deferred.errback(error);
+  }
+
+  private build(): P {
+    this.requireConnecting();
+    const protocol = this.factory.buildProtocol(this.peerAddress);
+    if (protocol === null) {
+      const error = new ConnectionRefusedByFactoryError();
+      this.fail(error);
+      throw error;
+    }
+    return protocol;
+  }
+
+  private connected(protocol: P, transport: Transport, attach: () => void): void {
+    this.cancelTimer();
+    this.state = "connected";
+    this.protocol = protocol;
+    this.transport = transport;
+    this.reactor.connections.push(transport);
+    attach();
+    this.deferred.callback(protocol);
+  }
+
+  private lost(reason: Error): void {
+    if (this.state !== "connected") return;
+    this.state = "disconnected";
+    if (this.factory instanceof ClientFactory) this.factory.clientConnectionLost(this.connector, reason);
+    this.factory.doStop();
+  }
+
+  private requireConnecting(): void {
+    if (this.state !== "connecting") throw new ReactorStateError(`the connection attempt is already ${this.state}`);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer?.active() === true) this.timer.cancel();
+    this.timer = null;
+  }
+}
+
+function describeEndpoint(endpoint: ClientEndpoint): string {
+  return endpoint.kind === "unix" ? `unix:${endpoint.path}` : `${endpoint.kind}:${endpoint.host}:${endpoint.port}`;
+}
+
+/** A UDP port recorded by `MemoryReactor.listenUDP`. */
+export class MemoryUDPPort implements DatagramTransport {
+  /** Every datagram the protocol sent, in order. */
+  readonly written: { data: Uint8Array; addr: { host: string; port: number } }[] = [];
+  /** True until `stopListening()`. */
+  listening = true;
+
+  /** @internal */
+  constructor(
+    /** The protocol bound to the port. */
+    readonly protocol: DatagramProtocol,
+    /** The bound address, with the assigned port. */
+    readonly address: Address,
+    /** Datagrams longer than this are dropped on delivery. */
+    readonly maxPacketSize: number,
+  ) {}
+
+  write(data: Uint8Array | string, addr: { host: string; port: number }): void {
+    if (!this.listening) return;
+    this.written.push({ data: toBytes(data).slice(), addr: { host: addr.host, port: addr.port } });
+  }
+
+  getHost(): Address {
+    return this.address;
+  }
+
+  stopListening(): Deferred<void> {
+    if (this.listening) {
+      this.listening = false;
+      this.protocol.stopProtocol();
+    }
+    return succeed(undefined);
+  }
+
+  /**
+   * Delivers one datagram to the protocol, as if from `from`.
+   *
+   * @returns false when it was dropped (port stopped, or longer than `maxPacketSize`).
+   */
+  deliver(data: Uint8Array | string, from: { host: string; port: number }): boolean {
+    const bytes = toBytes(data);
+    if (!this.listening || bytes.length > this.maxPacketSize) return false;
+    this.protocol.datagramReceived(bytes, { type: "udp", host: from.host, port: from.port });
+    return true;
+  }
+}
