@@ -38,4 +38,6 @@ export { Protocol, Factory, ClientFactory, DatagramProtocol, connectionDone } fr
 export type { Address, Transport, Producer, PushProducer, PullProducer, Connector } from "./protocol.js";
 export { parseServerEndpoint, parseClientEndpoint, DEFAULT_BACKLOG, DEFAULT_CONNECT_TIMEOUT_S } from "./endpoints.js";
 export type { ServerEndpoint, ClientEndpoint, TcpServerEndpoint, UnixServerEndpoint, TlsServerEndpoint, TcpClientEndpoint, UnixClientEndpoint, TlsClientEndpoint, PemSource } from "./endpoints.js";
+export { ThreadPool, deferToThread, defaultThreadPool, transfer, DEFAULT_THREAD_POOL_MAX_QUEUE, DEFAULT_FUNCTION_CACHE_SIZE } from "./node/thread-pool.js";
+export type { ThreadPoolOptions, ThreadPoolStats, Transferring, TransferArgs, WorkerResult, WorkerFunctionName, AnyWorkerModule } from "./node/thread-pool.js";
 export * from "./errors.js";
