@@ -110,7 +110,9 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   private failed = false;
   /** Outstanding `pause()` calls; waiting on another Deferred is tracked by `chainedTo`. */
   private pauseCount = 0;
-  private readonly links: Link[] = [];
+  /** Callbacks not run yet: `links[head]` onwards. An index, since `shift()` is O(n). */
+  private links: Link[] = [];
+  private head = 0;
   /** True while one of this Deferred's own callbacks is on the stack. */
   private running = false;
   /** The Deferred a callback returned and this one waits on; `cancel()` forwards to it. */
@@ -390,7 +392,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * further up the stack; in every case whatever is appended to its links will run.
    */
   private settled(): boolean {
-    return this.called && !this.paused && !this.running && this.links.length === 0;
+    return this.called && !this.paused && !this.running && this.head === this.links.length;
   }
 
   /**
@@ -419,7 +421,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    */
   private advance(): Deferred<unknown> | null {
     while (!this.paused) {
-      const link = this.links.shift();
+      const link = this.nextLink();
       if (link === undefined) {
         if (this.failed) this.reportUnhandled();
         return null;
@@ -428,6 +430,17 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
       this.runStep(link);
     }
     return null;
+  }
+
+  private nextLink(): Link | undefined {
+    const link = this.links[this.head];
+    if (link === undefined) {
+      this.links = [];
+      this.head = 0;
+    } else {
+      this.head++;
+    }
+    return link;
   }
 
   private runStep(link: StepLink): void {
