@@ -40,4 +40,6 @@ export { parseServerEndpoint, parseClientEndpoint, DEFAULT_BACKLOG, DEFAULT_CONN
 export type { ServerEndpoint, ClientEndpoint, TcpServerEndpoint, UnixServerEndpoint, TlsServerEndpoint, TcpClientEndpoint, UnixClientEndpoint, TlsClientEndpoint, PemSource } from "./endpoints.js";
 export { ThreadPool, deferToThread, defaultThreadPool, transfer, DEFAULT_THREAD_POOL_MAX_QUEUE, DEFAULT_FUNCTION_CACHE_SIZE } from "./node/thread-pool.js";
 export type { ThreadPoolOptions, ThreadPoolStats, Transferring, TransferArgs, WorkerResult, WorkerFunctionName, AnyWorkerModule } from "./node/thread-pool.js";
+export { forkProcesses, taskId, TASK_ID_ENV, DEFAULT_MAX_RESTARTS } from "./node/fork-processes.js";
+export type { ForkProcessesOptions, ChildRestart } from "./node/fork-processes.js";
 export * from "./errors.js";
