@@ -58,11 +58,13 @@ export class FakeDelayedCall implements DelayedCall {
 
   reset(ms: number): void {
     this.check();
+    if (Number.isNaN(ms)) throw new RangeError("reset() delay is NaN");
     this.clock.reschedule(this, this.clock.now() + ms);
   }
 
   delay(ms: number): void {
     this.check();
+    if (Number.isNaN(ms)) throw new RangeError("delay() delay is NaN");
     this.clock.reschedule(this, this.time + ms);
   }
 
@@ -106,7 +108,13 @@ export class Clock implements ClockInterface {
     return this.current;
   }
 
+  /**
+   * Schedules `fn(...args)` at `now() + ms` (a negative delay counts as 0).
+   *
+   * @throws RangeError when `ms` is NaN: such a call could never be ordered.
+   */
   callLater<A extends unknown[]>(ms: number, fn: (...args: A) => void, ...args: A): DelayedCall {
+    if (Number.isNaN(ms)) throw new RangeError("callLater() delay is NaN");
     const call = new FakeDelayedCall(this, this.current + Math.max(0, ms), () => fn(...args), this.seq++);
     this.insert(call);
     return call;
@@ -124,7 +132,7 @@ export class Clock implements ClockInterface {
    * @throws ReactorStalledError (`WL_ERR_REACTOR_STALLED`) past `maxSteps` calls.
    */
   advance(ms = 0): void {
-    if (ms < 0) throw new RangeError("cannot advance the clock backwards");
+    if (!(ms >= 0)) throw new RangeError("cannot advance the clock backwards");
     this.current += ms;
     this.runDue(this.current);
   }
@@ -134,7 +142,7 @@ export class Clock implements ClockInterface {
    * between calls, so `await` continuations happen at the virtual time they belong to.
    */
   async advanceAsync(ms = 0): Promise<void> {
-    if (ms < 0) throw new RangeError("cannot advance the clock backwards");
+    if (!(ms >= 0)) throw new RangeError("cannot advance the clock backwards");
     const target = this.current + ms;
     await drainMicrotasks();
     let steps = 0;

@@ -307,15 +307,22 @@ export class MemoryTransport implements Transport {
     if (!this.canSendFin() || peer === null) throw new Error("sendFin() when no FIN is due");
     this.finSent = true;
     peer.finReceived = true;
-    if (this.closeRequested || peer.finSent) {
+    if (this.closeRequested) {
       this.finish(new ConnectionDone());
       peer.finish(new ConnectionDone());
       return;
     }
     this.protocol?.writeConnectionLost?.();
     const receiver = peer.protocol;
-    if (receiver?.readConnectionLost !== undefined) receiver.readConnectionLost();
-    else peer.loseConnection();
+    const halfCloseable = receiver?.readConnectionLost !== undefined;
+    if (halfCloseable) receiver?.readConnectionLost?.();
+    if (peer.finSent) {
+      // Both halves are closed now: the connection is over for both sides.
+      this.finish(new ConnectionDone());
+      peer.finish(new ConnectionDone());
+    } else if (!halfCloseable) {
+      peer.loseConnection();
+    }
   }
 
   /** @returns true when this side aborted and the reset has not been delivered yet. */
