@@ -251,6 +251,16 @@ export class StringTooLongError extends WirelabError {
   }
 }
 
+/**
+ * A framing protocol's event handler (`lineReceived`, `stringReceived`, ...) threw. The receiver
+ * stops for good and aborts the connection; the thrown value is in `cause`.
+ */
+export class HandlerFailedError extends WirelabError {
+  constructor(handler: string, cause: unknown) {
+    super("WL_ERR_HANDLER_FAILED", `${handler} threw: ${describe(cause)}`, { cause });
+  }
+}
+
 /** A netstring was malformed: a bad length, a leading zero, or a missing comma. */
 export class NetstringParseError extends WirelabError {
   constructor(message: string) {

@@ -8,6 +8,7 @@
  * - `protocol.ts`: `Protocol`, `Factory`, `ClientFactory`, `Transport`, producers.
  * - `endpoints.ts`: endpoint description strings.
  * - `errors.ts`: every error class, each with a stable `code`.
+ * - `protocols/`: framing protocols (`LineReceiver`, `NetstringReceiver`, `Int32StringReceiver`, ...).
  * - `node/`: `NodeReactor`, the only code that touches real sockets and timers.
  *
  * @module
@@ -42,4 +43,20 @@ export { ThreadPool, deferToThread, defaultThreadPool, transfer, DEFAULT_THREAD_
 export type { ThreadPoolOptions, ThreadPoolStats, Transferring, TransferArgs, WorkerResult, WorkerFunctionName, AnyWorkerModule } from "./node/thread-pool.js";
 export { forkProcesses, taskId, TASK_ID_ENV, DEFAULT_MAX_RESTARTS } from "./node/fork-processes.js";
 export type { ForkProcessesOptions, ChildRestart } from "./node/fork-processes.js";
+export {
+  FramingReceiver,
+  SEND_COPY_THRESHOLD,
+  LineReceiver,
+  LineOnlyReceiver,
+  NetstringReceiver,
+  IntNStringReceiver,
+  Int8StringReceiver,
+  Int16StringReceiver,
+  Int32StringReceiver,
+  DEFAULT_LINE_DELIMITER,
+  DEFAULT_LINE_MAX_LENGTH,
+  DEFAULT_NETSTRING_MAX_LENGTH,
+  DEFAULT_INT_STRING_MAX_LENGTH,
+} from "./protocols/index.js";
+export type { PrefixLength } from "./protocols/index.js";
 export * from "./errors.js";
