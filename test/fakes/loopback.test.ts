@@ -42,10 +42,10 @@ class Recorder extends Protocol {
 }
 
 class HalfCloser extends Recorder {
-  readConnectionLost(): void {
+  override readConnectionLost(): void {
     this.events.push("readLost");
   }
-  writeConnectionLost(): void {
+  override writeConnectionLost(): void {
     this.events.push("writeLost");
   }
 }

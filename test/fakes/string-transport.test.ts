@@ -20,7 +20,7 @@ class Recorder extends Protocol {
 }
 
 class HalfCloseRecorder extends Recorder {
-  writeConnectionLost(): void {
+  override writeConnectionLost(): void {
     this.events.push("writeLost");
   }
 }
