@@ -269,6 +269,62 @@ export class NetstringParseError extends WirelabError {
 }
 
 // ---------------------------------------------------------------------------------------------
+// HTTP
+
+/**
+ * An HTTP/1.1 request could not be parsed, or was framed ambiguously; `status` is the response
+ * a server should send before closing (400, 501 or 505). The parser that raised it stops for good.
+ */
+export class HttpParseError extends WirelabError {
+  /** The HTTP status code that answers this error. */
+  readonly status: number;
+  /** A stable, machine-readable reason, such as `duplicate-content-length`. */
+  readonly reason: string;
+
+  constructor(status: number, reason: string, message: string, code = "WL_ERR_HTTP_PARSE") {
+    super(code, message);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** A request line was longer than its limit (status 414 URI Too Long). */
+export class HttpUriTooLongError extends HttpParseError {
+  constructor(limit: number) {
+    super(414, "request-line-too-long", `request line is longer than ${limit} bytes`, "WL_ERR_HTTP_URI_TOO_LONG");
+  }
+}
+
+/** A header (or trailer) section was too big or had too many fields (status 431). */
+export class HttpHeadersTooLargeError extends HttpParseError {
+  constructor(reason: "header-section-too-large" | "too-many-headers", limit: number) {
+    super(
+      431,
+      reason,
+      reason === "too-many-headers" ? `more than ${limit} header fields` : `header section is longer than ${limit} bytes`,
+      "WL_ERR_HTTP_HEADERS_TOO_LARGE",
+    );
+  }
+}
+
+/** A request body was, or announced it would be, larger than its limit (status 413). */
+export class HttpBodyTooLargeError extends HttpParseError {
+  constructor(limit: number) {
+    super(413, "body-too-large", `request body is larger than ${limit} bytes`, "WL_ERR_HTTP_BODY_TOO_LARGE");
+  }
+}
+
+/**
+ * A paused HTTP parser was handed more bytes than it may hold: the caller kept reading from a
+ * peer it should have paused (status 503).
+ */
+export class HttpBufferOverflowError extends HttpParseError {
+  constructor(limit: number) {
+    super(503, "buffer-overflow", `more than ${limit} bytes arrived while the parser was paused`, "WL_ERR_HTTP_BUFFER_OVERFLOW");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The async/await face
 
 /** A read on a `Connection` went past its byte limit; the connection is closed. */
