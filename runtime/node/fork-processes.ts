@@ -7,7 +7,10 @@
  * {@link TASK_ID_ENV}); a child that crashes (exits non-zero, or is killed by a signal) is
  * forked again *with the same id*, up to `maxRestarts` restarts in all; a child that exits with
  * code 0 is not replaced. In a child, `forkProcesses(n)` returns its task id at once, and the
- * script goes on to listen: cluster children listening on the same address share one port.
+ * script goes on to listen: cluster children listening on the same address share one port
+ * (even port 0), and the primary hands out connections (round-robin, except on Windows).
+ * Children run `process.argv[1]` again with the primary's `execArgv` (so `node --import tsx
+ * server.ts` forks TypeScript children); change that with `cluster.setupPrimary()` first.
  *
  * Tornado's version blocks the parent until every child is gone and then exits the process. A
  * Node process cannot block, so here the primary gets a Deferred instead, which fires with

@@ -249,14 +249,22 @@ function workerMain(port: WorkerPort, boot: WorkerBoot, importModule: (url: stri
   });
 }
 
-/** Run as a script (`eval: true`); `sourceURL` keeps its stack frames short and readable. */
-const BOOTSTRAP = [
-  '"use strict";',
-  "var __name = (fn) => fn;",
-  'const { parentPort, workerData } = require("node:worker_threads");',
-  `(${workerMain.toString()})(parentPort, workerData, (url) => import(url));`,
-  "//# sourceURL=wirelab-thread-pool-worker.js",
-].join("\n");
+/**
+ * An ES module in a `data:` URL: unlike an `eval: true` script, it loads the same way whatever
+ * `execArgv` the worker inherits (`--input-type=module` turns eval'd scripts into modules, where
+ * `require` is missing). `sourceURL` keeps its stack frames short and readable.
+ */
+const BOOTSTRAP = new URL(
+  "data:text/javascript," +
+    encodeURIComponent(
+      [
+        'import { parentPort, workerData } from "node:worker_threads";',
+        "var __name = (fn) => fn;",
+        `(${workerMain.toString()})(parentPort, workerData, (url) => import(url));`,
+        "//# sourceURL=wirelab-thread-pool-worker.js",
+      ].join("\n"),
+    ),
+);
 
 // ---------------------------------------------------------------------------------------------
 // The pool
@@ -534,7 +542,7 @@ export class ThreadPool<M extends object = AnyWorkerModule> {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(BOOTSTRAP, { ...this.workerOptions, eval: true, workerData: this.boot });
+    const worker = new Worker(BOOTSTRAP, { ...this.workerOptions, workerData: this.boot });
     const slot: Slot = { worker, task: null, uncaught: undefined, terminating: false };
     this.slots.add(slot);
     worker.on("message", (reply: Reply) => {

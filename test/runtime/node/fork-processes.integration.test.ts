@@ -124,6 +124,23 @@ describe("forkProcesses across real processes", () => {
   });
 });
 
+describe("cancelling the primary's Deferred", () => {
+  it("sends SIGTERM to every child and restarts none", async () => {
+    const run = await runFixture("cancel");
+    const context = `stdout:\n${run.lines.join("\n")}\nstderr:\n${run.stderr}`;
+    expect(run.code, context).toBe(0);
+    const lines = run.lines;
+    expect(lines.filter((l) => l.startsWith("listening ")), context).toHaveLength(2);
+    expect(lines, context).toContain("cancelled code=WL_ERR_CANCELLED");
+    expect(lines.filter((l) => l.startsWith("child-exit ")), context).toEqual([
+      "child-exit code=null signal=SIGTERM",
+      "child-exit code=null signal=SIGTERM",
+    ]);
+    expect(lines.filter((l) => l.startsWith("restart ") || l.startsWith("child task=")), context).toHaveLength(2);
+    expect(lines.at(-1), context).toBe("all-stopped");
+  });
+});
+
 describe("forkProcesses in this (non-cluster) process", () => {
   it("taskId() is null outside a forked child, even with the variable set", () => {
     const saved = process.env[TASK_ID_ENV];

@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { CancelledError, Deferred } from "../../../runtime/index.js";
 import {
@@ -290,6 +292,36 @@ describe("cancellation", () => {
     expect(await failureOf(running)).toBeInstanceOf(CancelledError);
     gate.release();
     expect(await pool.run("add", 4, 4)).toBe(8);
+  });
+});
+
+describe("the process's life", () => {
+  it("an idle pool that was never closed does not keep the process alive", async () => {
+    const script = [
+      `import { ThreadPool } from ${JSON.stringify(new URL("../../../runtime/node/thread-pool.ts", import.meta.url).href)};`,
+      `const pool = new ThreadPool({ module: new URL(${JSON.stringify(TS_MODULE.href)}), size: 2 });`,
+      'console.log(await pool.run("add", 20, 22));',
+    ].join("\n");
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: fileURLToPath(new URL("../../../", import.meta.url)),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+    });
+    // Bounds the test: a pool that held the process open would be killed here, and fail.
+    const overrun = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => {
+      child.on("close", (exitCode, exitSignal) => {
+        resolve([exitCode, exitSignal]);
+      });
+    });
+    clearTimeout(overrun);
+    expect({ code, signal, output: output.trim() }).toEqual({ code: 0, signal: null, output: "42" });
   });
 });
 
