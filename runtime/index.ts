@@ -8,6 +8,10 @@
  * - `protocol.ts`: `Protocol`, `Factory`, `ClientFactory`, `Transport`, producers.
  * - `endpoints.ts`: endpoint description strings.
  * - `errors.ts`: every error class, each with a stable `code`.
+ * - `stream.ts`: the async/await face: `Connection`, `serve`, `dial`.
+ * - `looping-call.ts`, `tasks.ts`: `LoopingCall`, `deferLater`.
+ * - `protocol-wrapper.ts`, `policies.ts`: wrapping factories; idle timeout, connection limit.
+ * - `reconnecting-client-factory.ts`: `ReconnectingClientFactory`.
  * - `protocols/`: framing protocols (`LineReceiver`, `NetstringReceiver`, `Int32StringReceiver`, ...).
  * - `node/`: `NodeReactor`, the only code that touches real sockets and timers.
  *
@@ -59,4 +63,19 @@ export {
   DEFAULT_INT_STRING_MAX_LENGTH,
 } from "./protocols/index.js";
 export type { PrefixLength } from "./protocols/index.js";
+export { Connection, StreamProtocol, serve, dial, streamFactory, DEFAULT_READ_HIGH_WATER_MARK, DEFAULT_MAX_READ_SIZE } from "./stream.js";
+export type { ConnectionOptions, ConnectionHandler, ServeOptions } from "./stream.js";
+export { LoopingCall } from "./looping-call.js";
+export { deferLater } from "./tasks.js";
+export { ProtocolWrapper, WrappingFactory } from "./protocol-wrapper.js";
+export { IdleTimeoutProtocol, IdleTimeoutFactory, withIdleTimeout, LimitConnectionsFactory, limitConnections } from "./policies.js";
+export type { IdleTimeoutOptions, LimitConnectionsOptions } from "./policies.js";
+export {
+  ReconnectingClientFactory,
+  DEFAULT_INITIAL_DELAY_MS,
+  DEFAULT_MAX_DELAY_MS,
+  DEFAULT_BACKOFF_FACTOR,
+  DEFAULT_JITTER,
+} from "./reconnecting-client-factory.js";
+export type { RandomClock, ReconnectingClientFactoryOptions } from "./reconnecting-client-factory.js";
 export * from "./errors.js";
