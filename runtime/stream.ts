@@ -393,7 +393,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
         if (at >= 0) {
           const length = at > 0 && this.byteAt(at - 1) === CR ? at - 1 : at;
           if (length > size) return this.failLimit(size);
-          value = this.take(at + 1).subarray(0, length);
+          value = this.take(at + 1, length);
         } else if (this.buffered >= size + 2) {
           // Even a "\r" as the last byte leaves a line of size + 1 bytes.
           return this.failLimit(size);
@@ -506,8 +506,11 @@ export class Connection implements AsyncIterable<Uint8Array> {
     return drain;
   }
 
-  /** Removes and returns the first `n` unread bytes: a view when they lie in one chunk. */
-  private take(n: number): Uint8Array {
+  /**
+   * Removes the first `n` unread bytes and returns the first `keep` of them (a line without
+   * its ending): a view when they lie in one chunk, a copy otherwise.
+   */
+  private take(n: number, keep = n): Uint8Array {
     if (n === 0) return EMPTY;
     this.buffered -= n;
     this.scanFrom = 0;
@@ -517,15 +520,15 @@ export class Connection implements AsyncIterable<Uint8Array> {
     if (available >= n) {
       if (available === n) this.dropHead();
       else this.offset = start + n;
-      return start === 0 && n === first.length ? first : first.subarray(start, start + n);
+      return start === 0 && keep === first.length ? first : first.subarray(start, start + keep);
     }
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
+    const out = keep === 0 ? EMPTY : new Uint8Array(keep);
+    let consumed = 0;
+    while (consumed < n) {
       const chunk = this.chunks[this.head]!;
-      const count = Math.min(chunk.length - this.offset, n - filled);
-      out.set(chunk.subarray(this.offset, this.offset + count), filled);
-      filled += count;
+      const count = Math.min(chunk.length - this.offset, n - consumed);
+      if (consumed < keep) out.set(chunk.subarray(this.offset, this.offset + Math.min(count, keep - consumed)), consumed);
+      consumed += count;
       if (this.offset + count === chunk.length) this.dropHead();
       else this.offset += count;
     }
