@@ -305,7 +305,7 @@ export interface ThreadPoolOptions {
   functionCacheSize?: number;
   /**
    * Passed to each `Worker`: `execArgv`, `resourceLimits`, `env`, `stdout`, `stderr`, ...
-   * `workerData` and `eval` are the pool's own and are overridden.
+   * `workerData` is the pool's own (it tells the worker what to load) and cannot be set.
    * @defaultValue {}
    */
   workerOptions?: Omit<WorkerOptions, "workerData" | "eval" | "transferList">;
