@@ -15,7 +15,8 @@ import {
   StreamClosedError,
   UnhandledReactorError,
 } from "../../runtime/errors.js";
-import { DEFAULT_READ_HIGH_WATER_MARK, StreamProtocol, dial, serve } from "../../runtime/stream.js";
+import { limitConnections, withIdleTimeout } from "../../runtime/policies.js";
+import { DEFAULT_READ_HIGH_WATER_MARK, StreamProtocol, dial, serve, streamFactory } from "../../runtime/stream.js";
 import type { Connection, ConnectionOptions } from "../../runtime/stream.js";
 
 const enc = new TextEncoder();
@@ -491,6 +492,45 @@ describe("async echo over in-memory pairs", () => {
     expect(reported).toHaveLength(1);
     expect(reported[0]).toBeInstanceOf(UnhandledReactorError);
     expect(reported[0]!.cause).toBe(boom);
+  });
+});
+
+describe("policies around the async face", () => {
+  it("an idle timeout closes an idle async connection, failing its pending read", async () => {
+    const reactor = new MemoryReactor();
+    const outcomes: string[] = [];
+    const handler = async (conn: Connection): Promise<void> => {
+      await conn.write("hello\n");
+      try {
+        await conn.readLine();
+      } catch (error) {
+        outcomes.push((error as StreamClosedError).code);
+        throw error;
+      }
+    };
+    await reactor.listen("tcp:7010", withIdleTimeout(streamFactory(reactor, handler), { clock: reactor, timeoutMs: 1000 }));
+    const { transport } = reactor.tcpServers[0]!.accept({ transport: new StringTransport({ disconnectOnClose: true }) });
+    await reactor.clock.advanceAsync(999);
+    expect(transport.disconnecting).toBe(false);
+    await reactor.clock.advanceAsync(1);
+    expect(transport.disconnecting).toBe(true);
+    await drainMicrotasks();
+    expect(outcomes).toEqual(["WL_ERR_STREAM_CLOSED"]);
+    expect(transport.text()).toBe("hello\n");
+  });
+
+  it("a connection limit refuses async connections over it", async () => {
+    const reactor = new MemoryReactor();
+    const factory = limitConnections(streamFactory(reactor, (conn) => conn.closed), 1);
+    await reactor.listen("tcp:7011", factory);
+    const first = reactor.tcpServers[0]!.accept({ transport: new StringTransport({ disconnectOnClose: true }) });
+    const second = reactor.tcpServers[0]!.accept();
+    expect(first.protocol).not.toBe(null);
+    expect(second.protocol).toBe(null);
+    expect(second.transport.disconnecting).toBe(true);
+    first.transport.reportConnectionLost(new ConnectionDone());
+    expect(factory.connectionCount).toBe(0);
+    expect(reactor.tcpServers[0]!.accept().protocol).not.toBe(null);
   });
 });
 
