@@ -184,7 +184,8 @@ export class MemoryReactor implements Reactor {
 
   /**
    * Replaces the error hook. The default rethrows, so an error in a timed call surfaces from
-   * `clock.advance()`, and one in a trigger from `run()`/`stop()` once the phase completes.
+   * `clock.advance()`; one in a startup trigger is thrown from `run()` once startup has run,
+   * and one in a shutdown trigger fails the Deferred of `stop()` once shutdown has run.
    */
   setErrorHook(hook: ReactorErrorHook): void {
     this.hook = hook;
@@ -336,7 +337,18 @@ export class MemoryReactor implements Reactor {
     const started = this.fireEvent("startup", () => {
       this.phase = "running";
     });
-    started.addErrback(() => undefined);
+    // A hook that throws while startup runs synchronously throws from run(); a later one (after
+    // a before-startup Deferred) stays in the chain and is reported as an unhandled Deferred.
+    let synchronous = true;
+    let failedNow = false;
+    let failure: unknown;
+    started.addErrback((error: unknown) => {
+      if (!synchronous) throw error;
+      failedNow = true;
+      failure = error;
+    });
+    synchronous = false;
+    if (failedNow) throw failure;
     return this.whenStopped;
   }
 

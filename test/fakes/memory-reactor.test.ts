@@ -442,4 +442,27 @@ describe("MemoryReactor: life cycle", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(UnhandledReactorError);
   });
+
+  it("with the default hook, a throwing startup trigger surfaces from run() once startup is done", () => {
+    const reactor = new MemoryReactor();
+    const log: string[] = [];
+    reactor.addSystemEventTrigger("during", "startup", () => {
+      throw new Error("bad trigger");
+    });
+    reactor.callWhenRunning(() => log.push("cwr"));
+    expect(() => reactor.run()).toThrow(UnhandledReactorError);
+    expect(log).toEqual(["cwr"]);
+    expect(reactor.running).toBe(true);
+  });
+
+  it("with the default hook, a throwing shutdown trigger fails the stop() Deferred after shutdown", () => {
+    const reactor = new MemoryReactor();
+    void reactor.run();
+    reactor.addSystemEventTrigger("during", "shutdown", () => {
+      throw new Error("bad trigger");
+    });
+    const result = outcome(reactor.stop());
+    expect(result.error).toBeInstanceOf(UnhandledReactorError);
+    expect(reactor.running).toBe(false);
+  });
 });
