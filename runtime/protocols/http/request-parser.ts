@@ -231,11 +231,9 @@ function toBuffer(data: Uint8Array): Buffer {
 }
 
 function findLF(b: Buffer, from: number, to: number): number {
-  // A plain loop beats indexOf's native call on the short distances of header lines.
-  for (let i = from; i < to; i++) {
-    if (b[i] === LF) return i;
-  }
-  return -1;
+  // Buffer's native indexOf measured a little faster than a JS loop even on ~25-byte lines.
+  const i = b.indexOf(LF, from);
+  return i < 0 || i >= to ? -1 : i;
 }
 
 /** Case-insensitive equality with lowercase [a-z0-9-] bytes, on bytes already validated. */
