@@ -45,7 +45,7 @@ export class LineSplitter {
   next = 0;
 
   #delimiter: Buffer = Buffer.from("\r\n");
-  #single = -1;
+  #first = 0x0d;
   #source: string | Uint8Array | undefined;
   #max = Number.NaN; // never equal to a value given, so the first one is checked
   #pending: Buffer = EMPTY_BUFFER;
@@ -76,7 +76,7 @@ export class LineSplitter {
       if (delimiter.length === 0) return new InvalidOptionError("delimiter", "must not be empty");
       // A copy, so that a caller reusing its array cannot change the delimiter behind our back.
       this.#delimiter = Buffer.from(asBuffer(delimiter));
-      this.#single = this.#delimiter.length === 1 ? (this.#delimiter[0] ?? -1) : -1;
+      this.#first = this.#delimiter[0] ?? 0;
       this.#source = delimiter;
     }
     if (maxLength !== this.#max) {
@@ -99,7 +99,7 @@ export class LineSplitter {
     const end = chunk.length;
     const held = this.#pendingLength;
     if (held === 0) {
-      const at = this.#single >= 0 ? chunk.indexOf(this.#single, pos) : chunk.indexOf(this.#delimiter, pos);
+      const at = this.#find(chunk, pos);
       if (at < 0) {
         if (end - pos >= max + d) return SPLIT_TOO_LONG;
         this.#append(chunk, pos, end);
@@ -123,7 +123,7 @@ export class LineSplitter {
       this.#release();
       return SPLIT_LINE;
     }
-    const at = this.#single >= 0 ? chunk.indexOf(this.#single, pos) : chunk.indexOf(this.#delimiter, pos);
+    const at = this.#find(chunk, pos);
     if (at < 0) {
       if (held + end - pos >= max + d) return SPLIT_TOO_LONG;
       this.#append(chunk, pos, end);
@@ -160,6 +160,27 @@ export class LineSplitter {
   reset(): void {
     this.#pendingLength = 0;
     this.#pending = EMPTY_BUFFER;
+  }
+
+  /**
+   * The index of the first whole delimiter in `chunk` from `pos`, or -1. Searching for its
+   * first byte (memchr, in native code) and checking the rest here is about twice as fast as
+   * `indexOf(delimiter)` for the short delimiters lines use.
+   */
+  #find(chunk: Buffer, pos: number): number {
+    const first = this.#first;
+    const delim = this.#delimiter;
+    const d = delim.length;
+    const last = chunk.length - d;
+    for (let from = pos; ; ) {
+      const at = chunk.indexOf(first, from);
+      // A candidate nearer the end than the delimiter's length cannot be whole, nor can later ones.
+      if (at < 0 || at > last) return -1;
+      let j = 1;
+      while (j < d && chunk[at + j] === delim[j]) j++;
+      if (j === d) return at;
+      from = at + 1;
+    }
   }
 
   /**
