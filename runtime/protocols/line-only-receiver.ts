@@ -25,7 +25,8 @@ import { LineSplitter, SPLIT_LINE, SPLIT_NEED_MORE, sendWithDelimiter } from "./
  */
 export class LineOnlyReceiver extends FramingReceiver {
   /**
-   * The bytes that end a line: a string (sent as UTF-8) or bytes; never empty.
+   * The bytes that end a line: a string (sent as UTF-8) or bytes; never empty. A change made
+   * by a handler applies from the next chunk (`LineReceiver` applies it from the next line).
    * @defaultValue {@link DEFAULT_LINE_DELIMITER} (`"\r\n"`)
    */
   delimiter: string | Uint8Array = DEFAULT_LINE_DELIMITER;
