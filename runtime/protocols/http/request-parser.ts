@@ -722,6 +722,9 @@ export class RequestParser {
     const targetStart = ++i;
     while (i < e && TARGET[b[i]!] === 1) i++;
     const targetEnd = i;
+    if (targetEnd === targetStart && b[i] === SP) {
+      return this.fail(parseError(400, "extra-whitespace", "the request line has more than one space between its parts"));
+    }
     if (targetEnd === targetStart || (i < e && b[i] !== SP)) {
       return this.fail(parseError(400, "invalid-target", "the request-target is empty or has a byte outside VCHAR"));
     }
@@ -729,6 +732,9 @@ export class RequestParser {
       return this.fail(parseError(400, "missing-version", "the request line has no HTTP version"));
     }
     i++;
+    if (b[i] === SP) {
+      return this.fail(parseError(400, "extra-whitespace", "the request line has more than one space between its parts"));
+    }
     const isHttp = b[i] === 0x48 && b[i + 1] === 0x54 && b[i + 2] === 0x54 && b[i + 3] === 0x50 && b[i + 4] === SLASH;
     if (e - i !== 8 || !isHttp || b[i + 6] !== 0x2e) {
       return this.fail(parseError(400, "invalid-version", "the HTTP version is not HTTP/DIGIT.DIGIT"));

@@ -248,7 +248,7 @@ describe("RequestParser: rejections", () => {
     // request line
     ["separator in method", "G(T / HTTP/1.1\r\n\r\n", 400, "invalid-method"],
     ["leading space", " GET / HTTP/1.1\r\n\r\n", 400, "invalid-method"],
-    ["two spaces after the method", "GET  / HTTP/1.1\r\n\r\n", 400, "invalid-target"],
+    ["two spaces after the method", "GET  / HTTP/1.1\r\n\r\n", 400, "extra-whitespace"],
     ["DEL in target", "GET /a\x7f HTTP/1.1\r\n\r\n", 400, "invalid-target"],
     ["obs-text in target", "GET /caf\xe9 HTTP/1.1\r\n\r\n", 400, "invalid-target"],
     ["control in target", "GET /a\x01b HTTP/1.1\r\n\r\n", 400, "invalid-target"],
