@@ -78,4 +78,6 @@ export {
   DEFAULT_JITTER,
 } from "./reconnecting-client-factory.js";
 export type { RandomClock, ReconnectingClientFactoryOptions } from "./reconnecting-client-factory.js";
+export { NodeReactor, DEFAULT_HIGH_WATER_MARK } from "./node/node-reactor.js";
+export type { NodeReactorOptions } from "./node/node-reactor.js";
 export * from "./errors.js";

@@ -1,0 +1,170 @@
+/**
+ * `TcpPort`: a listening TCP, TLS or unix-domain port of `NodeReactor`.
+ *
+ * @module
+ */
+
+import { chmodSync } from "node:fs";
+import * as net from "node:net";
+import * as tls from "node:tls";
+
+import { Deferred, fail, succeed } from "../deferred.js";
+import type { ServerEndpoint } from "../endpoints.js";
+import { CannotListenError } from "../errors.js";
+import type { Address, Factory } from "../protocol.js";
+import type { ListeningPort } from "../reactor.js";
+import { errnoOf } from "./map-socket-error.js";
+import { loadPem } from "./load-pem.js";
+import type { NodeReactor } from "./node-reactor.js";
+import { TcpTransport } from "./tcp-transport.js";
+import type { ConnectionOwner } from "./tcp-transport.js";
+
+/**
+ * A port accepting connections; each gets a protocol from the factory and a `TcpTransport`.
+ *
+ * The factory's `doStart` runs when the port starts listening and `doStop` when it stops.
+ * A `buildProtocol` that returns null (or throws, which is also reported) refuses the
+ * connection: the socket is closed at once.
+ */
+export class TcpPort implements ListeningPort, ConnectionOwner {
+  private listening = false;
+  private host: Address;
+
+  /** @internal */
+  constructor(
+    /** @internal */ readonly registry: NodeReactor,
+    private readonly server: net.Server,
+    private readonly endpoint: ServerEndpoint,
+    private readonly factory: Factory,
+  ) {
+    this.host =
+      endpoint.kind === "unix"
+        ? { type: "unix", host: endpoint.path, port: 0 }
+        : { type: "tcp", host: endpoint.interface, port: endpoint.port };
+  }
+
+  /**
+   * @internal Binds `endpoint` and starts accepting.
+   *
+   * @returns a Deferred of the port, failing with CannotListenError (`WL_ERR_CANNOT_LISTEN`).
+   */
+  static open(reactor: NodeReactor, endpoint: ServerEndpoint, factory: Factory): Deferred<ListeningPort> {
+    const options = { allowHalfOpen: true, highWaterMark: reactor.highWaterMark };
+    let server: net.Server;
+    if (endpoint.kind === "tls") {
+      let key: string | Buffer;
+      let cert: string | Buffer;
+      try {
+        key = loadPem(endpoint.privateKey);
+        cert = loadPem(endpoint.certKey);
+      } catch (error) {
+        return fail(new CannotListenError(errnoOf(error), `cannot read the TLS key or certificate: ${String(error)}`, { cause: error }));
+      }
+      try {
+        server = tls.createServer({ ...options, key, cert });
+      } catch (error) {
+        return fail(new CannotListenError(errnoOf(error), `bad TLS key or certificate: ${String(error)}`, { cause: error }));
+      }
+    } else {
+      server = net.createServer(options);
+    }
+    const port = new TcpPort(reactor, server, endpoint, factory);
+    const d = new Deferred<ListeningPort>();
+    const onListenError = (error: Error): void => {
+      server.removeListener("listening", onListening);
+      server.close();
+      factory.doStop();
+      d.errback(new CannotListenError(errnoOf(error), `cannot listen on ${describe(endpoint)}: ${error.message}`, { cause: error }));
+    };
+    const onListening = (): void => {
+      server.removeListener("error", onListenError);
+      server.on("error", (error) => {
+        // After listening, errors come from accept() (EMFILE and the like): keep serving.
+        reactor.reportError("a listening port", error);
+      });
+      port.started();
+      d.callback(port);
+    };
+    server.once("error", onListenError);
+    server.once("listening", onListening);
+    server.on(endpoint.kind === "tls" ? "secureConnection" : "connection", (socket: net.Socket) => {
+      port.accept(socket);
+    });
+    factory.doStart();
+    if (endpoint.kind === "unix") server.listen({ path: endpoint.path, backlog: endpoint.backlog });
+    else server.listen({ port: endpoint.port, host: endpoint.interface, backlog: endpoint.backlog });
+    return d;
+  }
+
+  getHost(): Address {
+    return this.host;
+  }
+
+  stopListening(): Deferred<void> {
+    if (!this.listening) return succeed(undefined);
+    this.listening = false;
+    this.registry.removePort(this);
+    // Closing the handle frees the address at once; open connections carry on.
+    this.server.close();
+    this.factory.doStop();
+    return succeed(undefined);
+  }
+
+  /** @internal */
+  localAddressOf(socket: net.Socket): Address {
+    if (this.endpoint.kind === "unix") return this.host;
+    return { type: "tcp", host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+  }
+
+  /** @internal */
+  peerAddressOf(socket: net.Socket): Address {
+    // A unix-domain client socket is normally unnamed.
+    if (this.endpoint.kind === "unix") return { type: "unix", host: "", port: 0 };
+    return { type: "tcp", host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+  }
+
+  /** @internal */
+  connectionClosed(): void {}
+
+  /** @internal */
+  accept(socket: net.Socket): void {
+    if (!this.listening) {
+      socket.destroy();
+      return;
+    }
+    let protocol;
+    try {
+      protocol = this.factory.buildProtocol(this.peerAddressOf(socket));
+    } catch (error) {
+      this.registry.reportError("buildProtocol", error);
+      protocol = null;
+    }
+    if (protocol === null) {
+      socket.destroy();
+      return;
+    }
+    const transport = new TcpTransport(socket, protocol, this);
+    transport.start();
+  }
+
+  private started(): void {
+    this.listening = true;
+    if (this.endpoint.kind === "unix") {
+      if (this.endpoint.mode !== undefined) {
+        try {
+          chmodSync(this.endpoint.path, this.endpoint.mode);
+        } catch (error) {
+          this.registry.reportError("chmod of a unix socket", error);
+        }
+      }
+    } else {
+      const address = this.server.address();
+      if (address !== null && typeof address === "object") this.host = { type: "tcp", host: address.address, port: address.port };
+    }
+    this.registry.addPort(this);
+  }
+}
+
+function describe(endpoint: ServerEndpoint): string {
+  return endpoint.kind === "unix" ? endpoint.path : `${endpoint.interface}:${endpoint.port}`;
+}
