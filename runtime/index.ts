@@ -13,6 +13,7 @@
  * - `protocol-wrapper.ts`, `policies.ts`: wrapping factories; idle timeout, connection limit.
  * - `reconnecting-client-factory.ts`: `ReconnectingClientFactory`.
  * - `protocols/`: framing protocols (`LineReceiver`, `NetstringReceiver`, `Int32StringReceiver`, ...).
+ * - `protocols/http/`: `RequestParser` (HTTP/1.1 requests as events) and `HttpHeaders`.
  * - `node/`: `NodeReactor`, the only code that touches real sockets and timers.
  *
  * @module
@@ -63,6 +64,17 @@ export {
   DEFAULT_INT_STRING_MAX_LENGTH,
 } from "./protocols/index.js";
 export type { PrefixLength } from "./protocols/index.js";
+export {
+  RequestParser,
+  DEFAULT_MAX_REQUEST_LINE_LENGTH,
+  DEFAULT_MAX_HEADER_SIZE,
+  DEFAULT_MAX_HEADER_COUNT,
+  DEFAULT_MAX_BODY_SIZE,
+  DEFAULT_MAX_CHUNK_LINE_LENGTH,
+  DEFAULT_MAX_BUFFERED_BYTES,
+} from "./protocols/http/request-parser.js";
+export type { RequestHead, RequestParserCallbacks, RequestParserOptions, BodyKind } from "./protocols/http/request-parser.js";
+export { HttpHeaders, EMPTY_HEADERS } from "./protocols/http/http-headers.js";
 export { Connection, StreamProtocol, serve, dial, streamFactory, DEFAULT_READ_HIGH_WATER_MARK, DEFAULT_MAX_READ_SIZE } from "./stream.js";
 export type { ConnectionOptions, ConnectionHandler, ServeOptions } from "./stream.js";
 export { LoopingCall } from "./looping-call.js";

@@ -226,6 +226,34 @@ function latin1(b: Buffer, start: number, end: number): string {
   return (b as Latin1Buffer).latin1Slice(start, end);
 }
 
+// A keep-alive client sends the same values request after request (Host, User-Agent, Accept):
+// the parser remembers the last short value seen at each field position and reuses its string
+// when the bytes are equal, which is cheaper than decoding them again. At most
+// VALUE_CACHE_SLOTS x VALUE_CACHE_MAX_LENGTH bytes per parser.
+const VALUE_CACHE_SLOTS = 16;
+const VALUE_CACHE_MAX_LENGTH = 64;
+const TARGET_CACHE_MAX_LENGTH = 128;
+
+interface CachedString {
+  readonly bytes: Buffer;
+  readonly text: string;
+}
+
+/** Decodes b[start, end), or reuses `cached.text` when it was decoded from the same bytes. */
+function decodeCached(b: Buffer, start: number, end: number, cached: CachedString | undefined): string | null {
+  if (cached === undefined) return null;
+  const bytes = cached.bytes;
+  if (bytes.length !== end - start) return null;
+  for (let i = 0; i < bytes.length; i++) {
+    if (b[start + i] !== bytes[i]) return null;
+  }
+  return cached.text;
+}
+
+function remember(b: Buffer, start: number, end: number, text: string): CachedString {
+  return { bytes: Buffer.from(b.subarray(start, end)), text };
+}
+
 function toBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
@@ -406,6 +434,8 @@ export class RequestParser {
   private remaining = 0;
   private bodyTotal = 0;
   private trailers: string[] | null = null;
+  private readonly valueCache: (CachedString | undefined)[] = [];
+  private targetCache: CachedString | undefined = undefined;
 
   /**
    * @param callbacks - where events go.
@@ -754,7 +784,7 @@ export class RequestParser {
       return this.fail(parseError(400, "invalid-target", "the request-target is in none of the four forms"));
     }
     this.method = method;
-    this.target = targetEnd - targetStart === 1 && b[targetStart] === SLASH ? "/" : latin1(b, targetStart, targetEnd);
+    this.target = this.decodeTarget(b, targetStart, targetEnd);
     this.versionMinor = minor;
     this.fields = [];
     this.sectionBytes = 0;
@@ -767,6 +797,25 @@ export class RequestParser {
     this.bodyTotal = 0;
     this.state = S_HEADER_LINE;
     return true;
+  }
+
+  private decodeTarget(b: Buffer, s: number, e: number): string {
+    if (e - s === 1 && b[s] === SLASH) return "/";
+    const cached = decodeCached(b, s, e, this.targetCache);
+    if (cached !== null) return cached;
+    const text = latin1(b, s, e);
+    if (e - s <= TARGET_CACHE_MAX_LENGTH) this.targetCache = remember(b, s, e, text);
+    return text;
+  }
+
+  private decodeValue(b: Buffer, s: number, e: number, slot: number): string {
+    if (s === e) return "";
+    if (slot >= VALUE_CACHE_SLOTS || e - s > VALUE_CACHE_MAX_LENGTH) return latin1(b, s, e);
+    const cached = decodeCached(b, s, e, this.valueCache[slot]);
+    if (cached !== null) return cached;
+    const text = latin1(b, s, e);
+    this.valueCache[slot] = remember(b, s, e, text);
+    return text;
   }
 
   /** origin-form (`/...`), asterisk-form (`*`), absolute-form (`scheme://...`), authority-form (CONNECT). */
@@ -816,7 +865,7 @@ export class RequestParser {
       if (c !== SP && c !== HTAB) valueEnd = i + 1;
     }
     const name = internName(b, s, nameEnd);
-    const value = valueEnd === valueStart ? "" : latin1(b, valueStart, valueEnd);
+    const value = trailer ? latin1(b, valueStart, valueEnd) : this.decodeValue(b, valueStart, valueEnd, this.fields.length >>> 1);
     let list: string[];
     if (trailer) {
       if (name === "content-length" || name === "transfer-encoding") {

@@ -182,6 +182,18 @@ describe("RequestParser: valid requests", () => {
     expect(seen[0]?.byteOffset).toBe(input.byteOffset + input.length - 3);
   });
 
+  it("never reuses a remembered value or target for different bytes", () => {
+    const input = "GET /aa HTTP/1.1\r\nHost: one\r\nX: a\r\n\r\nGET /ab HTTP/1.1\r\nHost: two\r\nX: a\r\n\r\nGET /ab HTTP/1.1\r\nHost: two\r\nX: b\r\n\r\n";
+    expect(parseInChunks(input)).toEqual([
+      head("GET", "/aa", { headers: ["host", "one", "x", "a"] }),
+      done(),
+      head("GET", "/ab", { headers: ["host", "two", "x", "a"] }),
+      done(),
+      head("GET", "/ab", { headers: ["host", "two", "x", "b"] }),
+      done(),
+    ]);
+  });
+
   it("accepts a plain Uint8Array as well as a Buffer", () => {
     const events: ParserEvent[] = [];
     recordingParser(events).execute(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
