@@ -765,6 +765,10 @@ export function serve(
 /**
  * Connects to `endpoint` and returns the connection, async/await style.
  *
+ * The connection half-closes: when the server closes, reads end (StreamClosedError, or the
+ * end of a `for await` loop) but the connection stays open for writing until `close()`, so
+ * the caller closes it, as with any socket.
+ *
  * @param reactor - the reactor to connect with.
  * @param endpoint - where, such as `"tcp:127.0.0.1:8080"`.
  * @param options - the connection's options.
