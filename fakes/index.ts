@@ -48,3 +48,31 @@ export {
   DEFAULT_MAX_PACKET_SIZE,
 } from "./memory-reactor.js";
 export type { MemoryReactorOptions, ConnectAttemptState } from "./memory-reactor.js";
+export {
+  SimNetwork,
+  checkDeterminism,
+  DEFAULT_SIM_SEED,
+  DEFAULT_SIM_MAX_STEPS,
+  DEFAULT_UDP_LOSS_PROBABILITY,
+} from "./simulation.js";
+export type {
+  SimNetworkOptions,
+  SimRunOptions,
+  SimStats,
+  DeterminismReport,
+  NondeterminismMode,
+  NondeterminismRecord,
+  DrainMode,
+  LinkLatency,
+} from "./simulation.js";
+export { SimHost, SimListeningPort, SimUDPPort, LOOPBACK_ADDRESS } from "./sim-host.js";
+export type { SimHostOptions } from "./sim-host.js";
+export { SimConnection, SimConnectAttempt } from "./sim-connection.js";
+export type { SimAttemptState } from "./sim-connection.js";
+export { fixedLatency, uniformLatency, DEFAULT_LATENCY } from "./sim-latency.js";
+export type { LatencyModel } from "./sim-latency.js";
+export { describeFault } from "./sim-faults.js";
+export type { SimFault, PlannedFault, FaultPlan } from "./sim-faults.js";
+export { DEFAULT_MAX_TRACE_LINES } from "./sim-trace.js";
+export type { TraceMode } from "./sim-trace.js";
+export { SystemEventTriggers } from "./system-event-triggers.js";

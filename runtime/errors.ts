@@ -122,6 +122,24 @@ export class ReactorStalledError extends WirelabError {
   }
 }
 
+/**
+ * Code running inside a deterministic simulation reached for real time or randomness
+ * (`setTimeout`, `setInterval`, `setImmediate`, `Date.now`, `performance.now`, `Math.random`),
+ * which would make the run impossible to replay from its seed.
+ */
+export class NondeterminismError extends WirelabError {
+  /** The global that was used, such as `Math.random`. */
+  readonly api: string;
+  /** The first stack frame outside the simulation, where the call came from. */
+  readonly where: string;
+
+  constructor(api: string, where: string) {
+    super("WL_ERR_NONDETERMINISM", `${api} was called inside a simulation (at ${where}): use the reactor's clock and random() instead`);
+    this.api = api;
+    this.where = where;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Connections
 
@@ -321,6 +339,147 @@ export class HttpBodyTooLargeError extends HttpParseError {
 export class HttpBufferOverflowError extends HttpParseError {
   constructor(limit: number) {
     super(503, "buffer-overflow", `more than ${limit} bytes arrived while the parser was paused`, "WL_ERR_HTTP_BUFFER_OVERFLOW");
+  }
+}
+
+/**
+ * A header field given to an HTTP response or request is not safe to send: its name is not a
+ * token, or its value holds CR, LF or NUL (header injection, response splitting) or a character
+ * that does not fit in one byte.
+ */
+export class HttpHeaderValueError extends WirelabError {
+  /** The field name as given. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super("WL_ERR_HTTP_HEADER", `header ${JSON.stringify(field)}: ${message}`);
+    this.field = field;
+  }
+}
+
+/**
+ * An HTTP response was used out of order: headers changed after they were sent, a body written
+ * after `end()`, or more (or fewer) body bytes than its `Content-Length` announced.
+ */
+export class HttpResponseStateError extends WirelabError {
+  constructor(message: string) {
+    super("WL_ERR_HTTP_RESPONSE_STATE", message);
+  }
+}
+
+/**
+ * An HTTP response (seen by a client) could not be parsed, or the connection ended inside it;
+ * `reason` is stable and machine-readable, such as `invalid-status-line` or `incomplete-response`.
+ */
+export class HttpResponseParseError extends WirelabError {
+  /** A stable, machine-readable reason. */
+  readonly reason: string;
+
+  constructor(reason: string, message: string, code = "WL_ERR_HTTP_RESPONSE_PARSE") {
+    super(code, message);
+    this.reason = reason;
+  }
+}
+
+/** An HTTP response's status line, header section or body was larger than the client's limit. */
+export class HttpResponseTooLargeError extends HttpResponseParseError {
+  /** The limit that was exceeded, in bytes (or fields, for `too-many-headers`). */
+  readonly limit: number;
+
+  constructor(reason: "status-line-too-long" | "header-section-too-large" | "too-many-headers" | "body-too-large", limit: number) {
+    super(reason, `response ${reason.replace(/-/g, " ")} (limit ${limit})`, "WL_ERR_HTTP_RESPONSE_TOO_LARGE");
+    this.limit = limit;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket
+
+/**
+ * The peer broke RFC 6455 (or RFC 7692), or a limit was passed: the connection is failed with
+ * the close code in `closeCode` (1002 protocol error unless a subclass says otherwise). The
+ * parser that raised it stops for good.
+ */
+export class WebSocketProtocolError extends WirelabError {
+  /** The close code sent to the peer: 1002, 1007, 1008, 1009 or 1011. */
+  readonly closeCode: number;
+  /** A stable, machine-readable reason, such as `unmasked-frame`; also the close frame's reason. */
+  readonly reason: string;
+
+  constructor(closeCode: number, reason: string, message: string, code = "WL_ERR_WS_PROTOCOL", options?: WirelabErrorOptions) {
+    super(code, message, options);
+    this.closeCode = closeCode;
+    this.reason = reason;
+  }
+}
+
+/** A text message or a close reason was not valid UTF-8 (close code 1007). */
+export class WebSocketInvalidUtf8Error extends WebSocketProtocolError {
+  constructor(where: "text-message" | "close-reason") {
+    super(1007, `invalid-utf8-${where === "text-message" ? "text" : "reason"}`, `invalid UTF-8 in a ${where.replace("-", " ")}`, "WL_ERR_WS_INVALID_UTF8");
+  }
+}
+
+/** A message was, or announced it would be, larger than `maxPayload` (close code 1009). */
+export class WebSocketMessageTooBigError extends WebSocketProtocolError {
+  /** The limit that was passed, in bytes. */
+  readonly limit: number;
+
+  constructor(limit: number, what = "message") {
+    super(1009, "message-too-big", `${what} is larger than maxPayload (${limit} bytes)`, "WL_ERR_WS_MESSAGE_TOO_BIG");
+    this.limit = limit;
+  }
+}
+
+/** The peer broke this endpoint's policy (close code 1008). */
+export class WebSocketPolicyError extends WebSocketProtocolError {
+  constructor(reason: string, message: string) {
+    super(1008, reason, message, "WL_ERR_WS_POLICY");
+  }
+}
+
+/** A WebSocket event handler (`onMessage`, ...) threw (close code 1011); the thrown value is in `cause`. */
+export class WebSocketHandlerError extends WebSocketProtocolError {
+  constructor(handler: string, cause: unknown) {
+    super(1011, "internal-error", `${handler} threw: ${describe(cause)}`, "WL_ERR_WS_HANDLER_FAILED", { cause });
+  }
+}
+
+/**
+ * The WebSocket is closed (or closing): a read cannot be satisfied, or a send cannot be made.
+ * `closeCode` and `closeReason` are what the connection closed with (1006 when no close frame
+ * was received).
+ */
+export class WebSocketClosedError extends WirelabError {
+  /** The close code: the peer's, the one this side failed with, or 1006. */
+  readonly closeCode: number;
+  /** The close reason that came with `closeCode`. */
+  readonly closeReason: string;
+  /** True when both close frames were exchanged before the TCP connection closed. */
+  readonly wasClean: boolean;
+
+  constructor(closeCode: number, closeReason = "", wasClean = false, message = `WebSocket is closed (code ${closeCode})`) {
+    super("WL_ERR_WS_CLOSED", message);
+    this.closeCode = closeCode;
+    this.closeReason = closeReason;
+    this.wasClean = wasClean;
+  }
+}
+
+/**
+ * A WebSocket opening handshake was refused: a bad upgrade request (server side; `status` is
+ * the HTTP response to send, 400 or 426) or a bad server response (client side; `status` is 0).
+ */
+export class WebSocketHandshakeError extends WirelabError {
+  /** The HTTP status a server should answer with, or 0 on the client side. */
+  readonly status: number;
+  /** A stable, machine-readable reason, such as `bad-accept-key`. */
+  readonly reason: string;
+
+  constructor(status: number, reason: string, message: string) {
+    super("WL_ERR_WS_HANDSHAKE", message);
+    this.status = status;
+    this.reason = reason;
   }
 }
 

@@ -1,0 +1,153 @@
+/**
+ * `SimScheduler`: the one event queue of a simulated network, an indexed binary heap ordered by
+ * (time, tie key, insertion order).
+ *
+ * Entries are long-lived objects (a connection's delivery pipe, a timed call) that carry their
+ * own heap slot, so scheduling, rescheduling and cancelling are O(log n) and allocate nothing.
+ *
+ * @module
+ */
+
+/** Something the scheduler can run. Subclasses say what happens in `fire()`. */
+export abstract class SimEvent {
+  /** When it is due, in virtual milliseconds. */
+  time = 0;
+  /** @internal Orders events due at the same time: the insertion number, or a seeded draw. */
+  key = 0;
+  /** @internal Insertion number; the last tie-break. */
+  seq = 0;
+  /** @internal The slot in the heap, or -1 when not scheduled. */
+  hi = -1;
+
+  /** True while it waits in the scheduler. */
+  get scheduled(): boolean {
+    return this.hi >= 0;
+  }
+
+  /** Runs the event; the scheduler has already taken it off the queue. */
+  abstract fire(): void;
+
+  /** A short description for stall reports. */
+  abstract describe(): string;
+}
+
+function before(a: SimEvent, b: SimEvent): boolean {
+  if (a.time !== b.time) return a.time < b.time;
+  if (a.key !== b.key) return a.key < b.key;
+  return a.seq < b.seq;
+}
+
+/**
+ * Events in due order. Ties (equal times) run in insertion order, or in an order drawn from
+ * `tieBreaker` when one is given (the simulation's "shuffle ties" adversary).
+ */
+export class SimScheduler {
+  private heap: SimEvent[] = [];
+  private seq = 0;
+
+  /** @param tieBreaker - draws a tie key in [0, 1) per insertion; null keeps insertion order. */
+  constructor(private readonly tieBreaker: (() => number) | null = null) {}
+
+  /** How many events are waiting. */
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** @returns the next event due, without removing it. */
+  peek(): SimEvent | undefined {
+    return this.heap[0];
+  }
+
+  /** Every waiting event, in heap (not due) order. */
+  entries(): readonly SimEvent[] {
+    return this.heap;
+  }
+
+  /** Queues `event` at `time`; it must not be queued already. */
+  push(event: SimEvent, time: number): void {
+    event.time = time;
+    const seq = this.seq++;
+    event.seq = seq;
+    event.key = this.tieBreaker === null ? seq : this.tieBreaker();
+    const i = this.heap.length;
+    this.heap.push(event);
+    event.hi = i;
+    this.up(i);
+  }
+
+  /** @returns the next event due, removed from the queue; undefined when empty. */
+  pop(): SimEvent | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    if (top === undefined) return undefined;
+    const last = heap.pop()!;
+    top.hi = -1;
+    if (last !== top) {
+      heap[0] = last;
+      last.hi = 0;
+      this.down(0);
+    }
+    return top;
+  }
+
+  /** Takes `event` off the queue; does nothing when it is not queued. */
+  remove(event: SimEvent): void {
+    const i = event.hi;
+    if (i < 0) return;
+    const heap = this.heap;
+    const last = heap.pop()!;
+    event.hi = -1;
+    if (last === event) return;
+    heap[i] = last;
+    last.hi = i;
+    this.up(i);
+    this.down(last.hi);
+  }
+
+  /** Moves `event` to `time`, as a fresh insertion (it goes after events already due then). */
+  reschedule(event: SimEvent, time: number): void {
+    this.remove(event);
+    this.push(event, time);
+  }
+
+  private up(i: number): void {
+    const heap = this.heap;
+    const item = heap[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent]!;
+      if (!before(item, p)) break;
+      heap[i] = p;
+      p.hi = i;
+      i = parent;
+    }
+    heap[i] = item;
+    item.hi = i;
+  }
+
+  private down(i: number): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const item = heap[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      let child = heap[l]!;
+      if (r < n) {
+        const rc = heap[r]!;
+        if (before(rc, child)) {
+          c = r;
+          child = rc;
+        }
+      }
+      if (!before(child, item)) break;
+      heap[i] = child;
+      child.hi = i;
+      i = c;
+    }
+    heap[i] = item;
+    item.hi = i;
+  }
+}

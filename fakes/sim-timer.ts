@@ -1,0 +1,76 @@
+/**
+ * `SimTimer`: a call scheduled with a simulated host's `callLater`, queued in the network's one
+ * scheduler and owned by its host (a crash cancels it).
+ *
+ * @module
+ */
+
+import { DelayedCallCancelledError, DelayedCallRanError } from "../runtime/errors.js";
+import type { DelayedCall } from "../runtime/reactor.js";
+import type { SimHost } from "./sim-host.js";
+import { SimEvent } from "./sim-scheduler.js";
+
+/** A timed call on a simulated host. */
+export class SimTimer extends SimEvent implements DelayedCall {
+  /** @internal */ state: "pending" | "ran" | "cancelled" = "pending";
+
+  /** @internal */
+  constructor(
+    /** The host that scheduled it. */
+    readonly host: SimHost,
+    /** A number unique in its network, for the trace. */
+    readonly id: number,
+    private readonly fn: (...args: unknown[]) => void,
+    private readonly args: unknown[],
+  ) {
+    super();
+  }
+
+  active(): boolean {
+    return this.state === "pending";
+  }
+
+  /** @throws DelayedCallRanError or DelayedCallCancelledError when no longer active. */
+  cancel(): void {
+    this.check();
+    this.state = "cancelled";
+    this.host.network.scheduler.remove(this);
+  }
+
+  /** @throws as `cancel()`; RangeError when `ms` is NaN. */
+  reset(ms: number): void {
+    this.check();
+    if (Number.isNaN(ms)) throw new RangeError("reset() delay is NaN");
+    this.move(this.host.network.now() + Math.max(0, ms));
+  }
+
+  /** @throws as `cancel()`; RangeError when `ms` is NaN. */
+  delay(ms: number): void {
+    this.check();
+    if (Number.isNaN(ms)) throw new RangeError("delay() delay is NaN");
+    this.move(this.time + ms);
+  }
+
+  /** @internal */
+  fire(): void {
+    this.state = "ran";
+    this.host.network.timerFired(this);
+    this.fn(...this.args);
+  }
+
+  /** @internal */
+  describe(): string {
+    return `timer #${this.id} on ${this.host.address}`;
+  }
+
+  private move(time: number): void {
+    // A call made while its host was down is never queued: it can only change its due time.
+    if (this.scheduled) this.host.network.scheduler.reschedule(this, time);
+    else this.time = time;
+  }
+
+  private check(): void {
+    if (this.state === "ran") throw new DelayedCallRanError();
+    if (this.state === "cancelled") throw new DelayedCallCancelledError();
+  }
+}
