@@ -1,0 +1,366 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { byteByByte, wholeWrites } from "../../fakes/chunking.js";
+import { fixedLatency, uniformLatency } from "../../fakes/sim-latency.js";
+import { SimNetwork } from "../../fakes/simulation.js";
+import {
+  CannotListenError,
+  ConnectionRefusedError,
+  ConnectTimeoutError,
+  DNSLookupError,
+  ReactorStalledError,
+  ReactorStateError,
+  UnhandledReactorError,
+} from "../../runtime/errors.js";
+import { ClientFactory, DatagramProtocol, Factory } from "../../runtime/protocol.js";
+import type { Address, Connector } from "../../runtime/protocol.js";
+import { dial, serve } from "../../runtime/stream.js";
+import { dec, Echo, echoFactory, Recorder, recorderFactory } from "./simulation-helpers.js";
+
+function twoHosts(options: ConstructorParameters<typeof SimNetwork>[0] = {}): { net: SimNetwork; servers: Echo[] } {
+  const net = new SimNetwork({ seed: 1, ...options });
+  const servers: Echo[] = [];
+  net.host("10.0.0.1", {
+    boot: (r) => {
+      r.listen("tcp:8080:interface=10.0.0.1", echoFactory(servers)).addErrback(() => undefined);
+    },
+  });
+  net.host("10.0.0.2");
+  return { net, servers };
+}
+
+describe("SimNetwork: connections between hosts", () => {
+  it("echoes with callback protocols, and latency shows on the shared clock", async () => {
+    const { net, servers } = twoHosts({ latency: fixedLatency(5), chunking: wholeWrites() });
+    const client = net.hostByAddress("10.0.0.2")!;
+    await net.runUntilIdle();
+    const clients: Recorder[] = [];
+    let connectedAt = -1;
+    const d = client.connect("tcp:10.0.0.1:8080:timeout=5", recorderFactory(() => new Recorder(), clients));
+    d.addCallback((p) => {
+      connectedAt = client.now();
+      p.transport.write("ping");
+    });
+    await net.runUntilIdle();
+    // SYN 5 ms, SYN-ACK 5 ms; then the ping goes 5 ms and the echo 5 ms.
+    expect(connectedAt).toBe(10);
+    expect(clients[0]!.text()).toBe("ping");
+    expect(servers[0]!.text()).toBe("ping");
+    expect(net.now()).toBe(20);
+    expect(clients[0]!.transport.getPeer()).toEqual({ type: "tcp", host: "10.0.0.1", port: 8080 });
+    expect(servers[0]!.transport.getPeer().host).toBe("10.0.0.2");
+    expect(servers[0]!.transport.getPeer().port).toBeGreaterThanOrEqual(49152);
+    expect(net.traceText()).toContain("deliver c0 10.0.0.2:49152 -> 10.0.0.1:8080 4 bytes");
+  });
+
+  it("echoes through the async/await face (serve/dial)", async () => {
+    const net = new SimNetwork({ seed: 9 });
+    const server = net.host("10.0.0.1", {
+      boot: async (r) => {
+        await serve(r, "tcp:7", async (conn) => {
+          const line = await conn.readLine();
+          await conn.write(line);
+          await conn.write("\r\n");
+        });
+      },
+    });
+    const client = net.host("10.0.0.2");
+    expect(server.running).toBe(false);
+    const result = (async () => {
+      const conn = await dial(client, "tcp:10.0.0.1:7:timeout=5");
+      await conn.write("hello, simulated world\r\n");
+      const line = await conn.readLine();
+      const at = client.now();
+      await conn.closed;
+      return { line: dec.decode(line), at };
+    })();
+    await net.runUntilIdle();
+    const { line, at } = await result;
+    expect(line).toBe("hello, simulated world");
+    expect(at).toBe(4);
+    expect(server.running).toBe(true);
+    expect(net.bytesInFlight()).toBe(0);
+    expect(net.connections()).toEqual([]);
+  });
+
+  it("refuses a connection to a closed port with ECONNREFUSED after a round trip", async () => {
+    const { net } = twoHosts({ latency: fixedLatency(3) });
+    const client = net.hostByAddress("10.0.0.2")!;
+    const failures: Error[] = [];
+    const factory = new (class extends ClientFactory {
+      override clientConnectionFailed(_c: Connector, reason: Error): void {
+        failures.push(reason);
+      }
+    })(Recorder);
+    let error: unknown;
+    client.connect("tcp:10.0.0.1:9999", factory).addErrback((e: unknown) => {
+      error = e;
+    });
+    await net.runUntilIdle();
+    expect(error).toBeInstanceOf(ConnectionRefusedError);
+    expect((error as ConnectionRefusedError).errno).toBe("ECONNREFUSED");
+    expect(failures).toHaveLength(1);
+    expect(net.now()).toBe(6);
+    expect(factory.numPorts).toBe(0);
+  });
+
+  it("times a connection out when the host is unknown, and fails a name with DNSLookupError", async () => {
+    const net = new SimNetwork();
+    const client = net.host("10.0.0.2");
+    let timeout: unknown;
+    let dns: unknown;
+    client.connect("tcp:10.9.9.9:80:timeout=2", new Factory(Recorder)).addErrback((e: unknown) => {
+      timeout = e;
+    });
+    client.connect("tcp:nowhere.example:80", new Factory(Recorder)).addErrback((e: unknown) => {
+      dns = e;
+    });
+    await net.runUntilIdle();
+    expect(timeout).toBeInstanceOf(ConnectTimeoutError);
+    expect(net.now()).toBe(2000);
+    expect(dns).toBeInstanceOf(DNSLookupError);
+  });
+
+  it("gives each host its own ephemeral ports and rejects a taken port or a foreign interface", async () => {
+    const net = new SimNetwork();
+    const a = net.host("10.0.0.1");
+    const b = net.host("10.0.0.2");
+    const pa = await a.listen("tcp:0", new Factory(Recorder));
+    const pb = await b.listen("tcp:0", new Factory(Recorder));
+    expect(pa.getHost().port).toBe(49152);
+    expect(pb.getHost().port).toBe(49152);
+    await expect(a.listen(`tcp:${pa.getHost().port}`, new Factory(Recorder))).rejects.toBeInstanceOf(CannotListenError);
+    await expect(a.listen("tcp:80:interface=10.0.0.2", new Factory(Recorder))).rejects.toMatchObject({ errno: "EADDRNOTAVAIL" });
+    await pa.stopListening();
+    await expect(a.listen(`tcp:${pa.getHost().port}`, new Factory(Recorder))).resolves.toBeDefined();
+  });
+
+  it("connects a host to itself over 127.0.0.1", async () => {
+    const net = new SimNetwork({ chunking: wholeWrites() });
+    const a = net.host("10.0.0.1");
+    const servers: Echo[] = [];
+    await a.listen("tcp:80:interface=127.0.0.1", echoFactory(servers));
+    const clients: Recorder[] = [];
+    a.connect("tcp:127.0.0.1:80", recorderFactory(() => new Recorder(), clients)).addCallback((p) => {
+      p.transport.write("self");
+    });
+    await net.runUntilIdle();
+    expect(clients[0]!.text()).toBe("self");
+    expect(servers[0]!.transport.getPeer().host).toBe("127.0.0.1");
+  });
+
+  it("keeps every byte in order whatever the chunking and latency jitter", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 1_000_000 }), fc.array(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 20 }), async (seed, writes) => {
+        const { net, servers } = twoHosts({ seed, latency: uniformLatency(0.5, 4) });
+        const client = net.hostByAddress("10.0.0.2")!;
+        const clients: Recorder[] = [];
+        client.connect("tcp:10.0.0.1:8080", recorderFactory(() => new Recorder(), clients)).addCallback((p) => {
+          for (const w of writes) p.transport.write(w);
+        });
+        await net.runUntilIdle();
+        expect(servers[0]!.text()).toBe(writes.join(""));
+        expect(clients[0]!.text()).toBe(writes.join(""));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("cuts writes differently for different seeds, and identically for the same seed", async () => {
+    const cuts = async (seed: number): Promise<number[]> => {
+      const { net, servers } = twoHosts({ seed });
+      const client = net.hostByAddress("10.0.0.2")!;
+      client.connect("tcp:10.0.0.1:8080", new Factory(Recorder)).addCallback((p) => {
+        for (let i = 0; i < 10; i++) p.transport.write("0123456789");
+      });
+      await net.runUntilIdle();
+      return servers[0]!.chunks.map((c) => c.length);
+    };
+    expect(await cuts(5)).toEqual(await cuts(5));
+    const distinct = new Set<string>();
+    for (let seed = 0; seed < 8; seed++) distinct.add(JSON.stringify(await cuts(seed)));
+    expect(distinct.size).toBeGreaterThan(4);
+  });
+
+  it("delivers one byte per read with byteByByte chunking", async () => {
+    const { net, servers } = twoHosts({ chunking: byteByByte() });
+    const client = net.hostByAddress("10.0.0.2")!;
+    client.connect("tcp:10.0.0.1:8080", new Factory(Recorder)).addCallback((p) => {
+      p.transport.write("abcd");
+    });
+    await net.runUntilIdle();
+    expect(servers[0]!.chunks.map((c) => dec.decode(c))).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("applies per-link latency overrides", async () => {
+    const { net } = twoHosts({ links: [{ a: "10.0.0.2", b: "10.0.0.1", latency: fixedLatency(50) }] });
+    const client = net.hostByAddress("10.0.0.2")!;
+    let at = -1;
+    client.connect("tcp:10.0.0.1:8080", new Factory(Recorder)).addCallback(() => {
+      at = client.now();
+    });
+    await net.runUntilIdle();
+    expect(at).toBe(100);
+  });
+
+  it("pauses delivery while the reader is paused and resumes it", async () => {
+    const { net, servers } = twoHosts({ chunking: wholeWrites() });
+    const client = net.hostByAddress("10.0.0.2")!;
+    await net.runUntilIdle();
+    let writer: Recorder | undefined;
+    client.connect("tcp:10.0.0.1:8080", new Factory(Recorder)).addCallback((p) => {
+      writer = p;
+    });
+    await net.runUntilIdle();
+    servers[0]!.transport.pauseProducing();
+    writer!.transport.write("held");
+    await net.runUntilIdle();
+    expect(servers[0]!.text()).toBe("");
+    expect(net.bytesInFlight()).toBe(4);
+    servers[0]!.transport.resumeProducing();
+    await net.runUntilIdle();
+    expect(servers[0]!.text()).toBe("held");
+  });
+});
+
+describe("SimNetwork: UDP", () => {
+  class Collector extends DatagramProtocol {
+    got: { data: string; from: Address }[] = [];
+    override datagramReceived(data: Uint8Array, addr: Address): void {
+      this.got.push({ data: dec.decode(data), from: addr });
+    }
+  }
+
+  it("delivers datagrams with latency, reorders them with jitter, and loses them when told", async () => {
+    const net = new SimNetwork({ seed: 3, latency: uniformLatency(1, 20) });
+    const a = net.host("10.0.0.1");
+    const b = net.host("10.0.0.2");
+    const sink = new Collector();
+    await b.listenUDP(5000, sink);
+    const src = await a.listenUDP(0, new DatagramProtocol());
+    for (let i = 0; i < 20; i++) src.write(`${i}`, { host: "10.0.0.2", port: 5000 });
+    await net.runUntilIdle();
+    expect(sink.got).toHaveLength(20);
+    expect(sink.got[0]!.from).toEqual({ type: "udp", host: "10.0.0.1", port: src.getHost().port });
+    const order = sink.got.map((g) => Number(g.data));
+    expect(order).not.toEqual([...order].sort((x, y) => x - y));
+
+    const lossy = new SimNetwork({ seed: 3, udpLossProbability: 0.5 });
+    const la = lossy.host("10.0.0.1");
+    const lb = lossy.host("10.0.0.2");
+    const lsink = new Collector();
+    await lb.listenUDP(5000, lsink);
+    const lsrc = await la.listenUDP(0, new DatagramProtocol());
+    for (let i = 0; i < 100; i++) lsrc.write("x", { host: "10.0.0.2", port: 5000 });
+    await lossy.runUntilIdle();
+    expect(lsink.got.length).toBeGreaterThan(20);
+    expect(lsink.got.length).toBeLessThan(80);
+    expect(lossy.stats.datagramsDropped).toBe(100 - lsink.got.length);
+  });
+
+  it("drops datagrams across a partition and holds them on a held link", async () => {
+    const net = new SimNetwork();
+    const a = net.host("10.0.0.1");
+    const b = net.host("10.0.0.2");
+    const sink = new Collector();
+    await b.listenUDP(5000, sink);
+    const src = await a.listenUDP(0, new DatagramProtocol());
+    net.partition(["10.0.0.1"], ["10.0.0.2"]);
+    src.write("lost", { host: "10.0.0.2", port: 5000 });
+    await net.runUntilIdle();
+    net.heal();
+    net.hold("10.0.0.1", "10.0.0.2");
+    src.write("held", { host: "10.0.0.2", port: 5000 });
+    await net.runUntilIdle();
+    expect(sink.got).toEqual([]);
+    net.release("10.0.0.1", "10.0.0.2");
+    await net.runUntilIdle();
+    expect(sink.got.map((g) => g.data)).toEqual(["held"]);
+  });
+});
+
+describe("SimNetwork: running", () => {
+  it("runs to a given time and moves the clock there", async () => {
+    const net = new SimNetwork();
+    const a = net.host("10.0.0.1");
+    const fired: number[] = [];
+    a.callLater(10, () => fired.push(a.now()));
+    a.callLater(30, () => fired.push(a.now()));
+    await net.run({ until: 20 });
+    expect(fired).toEqual([10]);
+    expect(net.now()).toBe(20);
+    net.runSync({ until: 40 });
+    expect(fired).toEqual([10, 30]);
+    expect(net.now()).toBe(40);
+  });
+
+  it("throws ReactorStalledError at the step bound, saying where it got", async () => {
+    const net = new SimNetwork();
+    const a = net.host("10.0.0.1");
+    const tick = (): void => {
+      a.callLater(1, tick);
+    };
+    tick();
+    const error = await net.runUntilIdle({ maxSteps: 100 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReactorStalledError);
+    expect((error as ReactorStalledError).steps).toBe(100);
+    expect((error as Error).message).toMatch(/virtual time \d+ ms, 1 events pending, next: timer #\d+ on 10\.0\.0\.1/);
+    expect(() => {
+      net.runSync({ maxSteps: 10 });
+    }).toThrow(ReactorStalledError);
+  });
+
+  it("runSync refuses async code, whose continuations it could not run in time", async () => {
+    const net = new SimNetwork();
+    const a = net.host("10.0.0.1");
+    a.callLater(1, () => {
+      void Promise.resolve(1);
+    });
+    expect(() => {
+      net.runSync();
+    }).toThrow(ReactorStateError);
+    await net.runUntilIdle();
+  });
+
+  it("fails the run with an error thrown by a timed call, through the host's error hook", async () => {
+    const net = new SimNetwork();
+    const a = net.host("10.0.0.1");
+    a.callLater(1, () => {
+      throw new Error("boom");
+    });
+    await expect(net.runUntilIdle()).rejects.toBeInstanceOf(UnhandledReactorError);
+    const seen: Error[] = [];
+    a.setErrorHook((e) => seen.push(e));
+    a.callLater(1, () => {
+      throw new Error("quiet");
+    });
+    await net.runUntilIdle();
+    expect(seen).toHaveLength(1);
+  });
+
+  it("supports the reactor life cycle on a host: callWhenRunning, stop closes connections", async () => {
+    const net = new SimNetwork({ chunking: wholeWrites() });
+    const order: string[] = [];
+    const servers: Echo[] = [];
+    const a = net.host("10.0.0.1", {
+      autoRun: false,
+      boot: (r) => {
+        r.callWhenRunning(() => order.push("running"));
+        r.addSystemEventTrigger("before", "shutdown", () => order.push("before-shutdown"));
+        r.listen("tcp:80", echoFactory(servers)).addErrback(() => undefined);
+        order.push("boot");
+        r.run().addCallback(() => order.push("stopped"));
+      },
+    });
+    const b = net.host("10.0.0.2");
+    const clients: Recorder[] = [];
+    b.connect("tcp:10.0.0.1:80", recorderFactory(() => new Recorder(), clients)).addErrback(() => undefined);
+    await net.runUntilIdle();
+    expect(order).toEqual(["boot", "running"]);
+    a.stop().addErrback(() => undefined);
+    await net.runUntilIdle();
+    expect(order).toEqual(["boot", "running", "before-shutdown", "stopped"]);
+    expect(clients[0]!.events).toEqual(["made", "lost:ConnectionDone"]);
+    expect(() => a.stop()).toThrow(ReactorStateError);
+  });
+});
