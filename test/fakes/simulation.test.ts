@@ -15,7 +15,8 @@ import {
 import { ClientFactory, DatagramProtocol, Factory } from "../../runtime/protocol.js";
 import type { Address, Connector } from "../../runtime/protocol.js";
 import { dial, serve } from "../../runtime/stream.js";
-import { dec, Echo, echoFactory, Recorder, recorderFactory } from "./simulation-helpers.js";
+import type { Echo} from "./simulation-helpers.js";
+import { dec, echoFactory, Recorder, recorderFactory } from "./simulation-helpers.js";
 
 function twoHosts(options: ConstructorParameters<typeof SimNetwork>[0] = {}): { net: SimNetwork; servers: Echo[] } {
   const net = new SimNetwork({ seed: 1, ...options });
