@@ -16,8 +16,8 @@ On connection the peer:
   2. echoes every message it receives, framed by Twisted (echoes wait for the greetings);
   3. on the message b"bye", echoes it and closes the connection (after its greetings).
 
-It prints one line per event on stdout ("port N", "received HEX", "lost REASON") for the test's
-log, and exits once the connection is closed, or after TIMEOUT seconds whatever happens.
+It prints one line per event on stdout ("port N", "received HEX", "reads N", "lost REASON")
+for the test's log, and exits once the connection is closed, or after TIMEOUT seconds whatever happens.
 """
 
 import sys
@@ -91,7 +91,13 @@ class Peer:
         if self.byeRequested:
             self.transport.loseConnection()
 
+    def dataReceived(self, data):
+        # How many reads the bytes arrived in: the test logs it to show the splitting.
+        self.reads = getattr(self, "reads", 0) + 1
+        super().dataReceived(data)
+
     def connectionLost(self, reason):
+        print("reads", getattr(self, "reads", 0), flush=True)
         print("lost", reason.getErrorMessage(), flush=True)
         if reactor.running:
             reactor.stop()
