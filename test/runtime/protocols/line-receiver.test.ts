@@ -121,6 +121,17 @@ describe("LineReceiver vectors", () => {
     expect(p.bufferedLength).toBe(0);
   });
 
+  it("takes MAX_LENGTH from a subclass's own constant", () => {
+    class Short extends Lines {
+      override MAX_LENGTH = 2;
+    }
+    const t = new RecordingTransport();
+    const p = t.attach(new Short());
+    p.dataReceived(b("ab\r\nabc\r\n"));
+    expect(strs(p.lines)).toEqual(["ab"]);
+    expect(p.failure?.code).toBe("WL_ERR_LINE_TOO_LONG");
+  });
+
   it("delivers nothing after its error, whatever follows", () => {
     const { p, t } = make((x) => (x.MAX_LENGTH = 2));
     p.dataReceived(b("toolong\r\n"));
