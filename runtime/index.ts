@@ -13,7 +13,9 @@
  * - `protocol-wrapper.ts`, `policies.ts`: wrapping factories; idle timeout, connection limit.
  * - `reconnecting-client-factory.ts`: `ReconnectingClientFactory`.
  * - `protocols/`: framing protocols (`LineReceiver`, `NetstringReceiver`, `Int32StringReceiver`, ...).
- * - `protocols/http/`: `RequestParser` (HTTP/1.1 requests as events) and `HttpHeaders`.
+ * - `protocols/http/`: `RequestParser` (HTTP/1.1 requests as events) and `HttpHeaders`;
+ *   `HttpServerFactory` (server: `HttpRequest`, `HttpResponse`); `HttpClientProtocol`,
+ *   `httpRequest` and `ResponseParser` (client).
  * - `node/`: `NodeReactor`, the only code that touches real sockets and timers.
  *
  * @module
@@ -75,6 +77,27 @@ export {
 } from "./protocols/http/request-parser.js";
 export type { RequestHead, RequestParserCallbacks, RequestParserOptions, BodyKind } from "./protocols/http/request-parser.js";
 export { HttpHeaders, EMPTY_HEADERS } from "./protocols/http/http-headers.js";
+export { HttpServerFactory, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS } from "./protocols/http/http-server-factory.js";
+export type { HttpHandler, HttpServerOptions } from "./protocols/http/http-server-factory.js";
+export { HttpServerProtocol } from "./protocols/http/http-server-protocol.js";
+export { HttpRequest } from "./protocols/http/http-request.js";
+export type { HttpRequestOwner } from "./protocols/http/http-request.js";
+export { HttpResponse } from "./protocols/http/http-response.js";
+export type { HttpHeaderInput, HttpResponseChannel } from "./protocols/http/http-response.js";
+export { formatHttpDate, HttpDateCache } from "./protocols/http/http-date.js";
+export { STATUS_REASONS, statusLine } from "./protocols/http/http-status.js";
+export { checkHeaderName, checkHeaderValue } from "./protocols/http/check-header-field.js";
+export {
+  ResponseParser,
+  DEFAULT_MAX_STATUS_LINE_LENGTH,
+  DEFAULT_MAX_RESPONSE_HEADER_SIZE,
+  DEFAULT_MAX_RESPONSE_HEADER_COUNT,
+  DEFAULT_MAX_RESPONSE_BODY_SIZE,
+  DEFAULT_MAX_RESPONSE_CHUNK_LINE_LENGTH,
+} from "./protocols/http/response-parser.js";
+export type { ResponseHead, ResponseBodyKind, ResponseParserCallbacks, ResponseParserOptions } from "./protocols/http/response-parser.js";
+export { HttpClientProtocol, httpRequest, formatRequest, DEFAULT_PIPELINING } from "./protocols/http/http-client.js";
+export type { HttpClientRequest, HttpClientResponse, HttpClientOptions, HttpRequestOptions } from "./protocols/http/http-client.js";
 export { Connection, StreamProtocol, serve, dial, streamFactory, DEFAULT_READ_HIGH_WATER_MARK, DEFAULT_MAX_READ_SIZE } from "./stream.js";
 export type { ConnectionOptions, ConnectionHandler, ServeOptions } from "./stream.js";
 export { LoopingCall } from "./looping-call.js";
