@@ -68,6 +68,19 @@ export class ByteQueue {
     if (!Number.isInteger(n) || n < 1 || n > this.total) {
       throw new RangeError(`take(${n}) from a queue of ${this.total} bytes`);
     }
+    const first = this.segments[0]!;
+    if (first.length - this.head >= n) {
+      // A read within one write is handed out as a view, not a copy: segments are private
+      // copies (see push) that nothing writes to, so the view stays valid for good.
+      const view = this.head === 0 && n === first.length ? first : first.subarray(this.head, this.head + n);
+      this.head += n;
+      if (this.head === first.length) {
+        this.segments.shift();
+        this.head = 0;
+      }
+      this.total -= n;
+      return view;
+    }
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {

@@ -25,6 +25,8 @@ export class SimPipe extends SimEvent {
   /** When each write in flight arrives. */
   private arrivals: number[] = [];
   private head = 0;
+  /** One past the last write in flight: the arrays are reused, never truncated. */
+  private tail = 0;
   /** Bytes of `src.outgoing` this pipe has registered. */
   private queued = 0;
   private lastArrival = 0;
@@ -80,8 +82,8 @@ export class SimPipe extends SimEvent {
         let at = net.current + net.latency(this.link);
         if (at < this.lastArrival) at = this.lastArrival;
         this.lastArrival = at;
-        this.sizes.push(len - this.queued);
-        this.arrivals.push(at);
+        this.sizes[this.tail] = len - this.queued;
+        this.arrivals[this.tail++] = at;
       } else {
         this.clearSegments();
       }
@@ -131,12 +133,12 @@ export class SimPipe extends SimEvent {
     if (this.rstAt === this.rstAt) return Math.max(this.rstAt, now);
     if (src.lost || dst.lost) return Infinity;
     if (this.synAckAt === this.synAckAt) return Math.max(this.synAckAt, now);
-    if (this.head < this.sizes.length || (this.finAt === this.finAt && !src.finSent)) {
+    if (this.head < this.tail || (this.finAt === this.finAt && !src.finSent)) {
       if (dst.readingPaused) {
         this.waitingForReader = true;
         return Infinity;
       }
-      const at = this.head < this.sizes.length ? this.arrivals[this.head]! : this.finAt;
+      const at = this.head < this.tail ? this.arrivals[this.head]! : this.finAt;
       return at > now ? at : now;
     }
     return Infinity;
@@ -185,7 +187,7 @@ export class SimPipe extends SimEvent {
       this.connection.established();
       return;
     }
-    if (this.head < this.sizes.length) {
+    if (this.head < this.tail) {
       if (dst.readingPaused) {
         this.waitingForReader = true;
         return;
@@ -193,7 +195,7 @@ export class SimPipe extends SimEvent {
       let arrived = 0;
       const sizes = this.sizes;
       const arrivals = this.arrivals;
-      for (let i = this.head; i < sizes.length && arrivals[i]! <= now; i++) arrived += sizes[i]!;
+      for (let i = this.head; i < this.tail && arrivals[i]! <= now; i++) arrived += sizes[i]!;
       if (arrived === 0) {
         this.schedule();
         return;
@@ -233,19 +235,17 @@ export class SimPipe extends SimEvent {
       n -= size;
       this.head++;
     }
-    if (this.head === sizes.length) {
-      this.clearSegments();
-    } else if (this.head > 1024 && this.head * 2 > sizes.length) {
-      this.sizes = sizes.slice(this.head);
-      this.arrivals = this.arrivals.slice(this.head);
+    if (this.head === this.tail) {
+      this.head = this.tail = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.tail) {
+      this.sizes = sizes.slice(this.head, this.tail);
+      this.arrivals = this.arrivals.slice(this.head, this.tail);
+      this.tail -= this.head;
       this.head = 0;
     }
   }
 
   private clearSegments(): void {
-    if (this.sizes.length === 0) return;
-    this.sizes.length = 0;
-    this.arrivals.length = 0;
-    this.head = 0;
+    this.head = this.tail = 0;
   }
 }
