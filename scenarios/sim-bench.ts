@@ -25,6 +25,7 @@ import type { Reactor } from "../runtime/reactor.js";
 const CONNECTIONS = Number(process.argv[2] ?? 1000);
 const ROUNDS = Number(process.argv[3] ?? 100);
 const MESSAGE = new Uint8Array(32).fill(0x61);
+const REPEATS = 3;
 
 class Echo extends Protocol {
   override dataReceived(data: Uint8Array): void {
@@ -109,11 +110,15 @@ for (const [label, options] of [
   ["seeded random chunking", {}],
 ] as const) {
   simRun(options); // warm-up
-  const { wall, net, finished } = simRun(options);
+  // The machine may be shared: take the best of REPEATS runs (all give the same trace hash).
+  const runs = Array.from({ length: REPEATS }, () => simRun(options)).sort((x, y) => x.wall - y.wall);
+  const { wall, net, finished } = runs[0]!;
+  const median = runs[Math.floor(REPEATS / 2)]!.wall;
+  if (new Set(runs.map((r) => r.net.traceHash())).size !== 1) console.log("  TRACE HASHES DIFFER BETWEEN REPEATS");
   const s = net.stats;
   const counted = s.timersFired + s.chunksDelivered;
   console.log(`\nSimNetwork.runSync, ${label}${finished ? "" : " (DID NOT FINISH)"}`);
-  console.log(`  wall ${fmt(wall * 1000)} ms, simulated ${fmt(net.now())} ms`);
+  console.log(`  wall ${fmt(wall * 1000)} ms (best of ${REPEATS}; median ${fmt(median * 1000)} ms), simulated ${fmt(net.now())} ms`);
   console.log(`  timers fired + chunks delivered: ${counted.toLocaleString("en-US")} -> ${fmt(counted / wall)} events/s`);
   console.log(`  all events (incl. SYN/boot/FIN packets): ${s.events.toLocaleString("en-US")} -> ${fmt(s.events / wall)} events/s`);
   console.log(`  simulated seconds per wall second: ${fmt(net.now() / 1000 / wall)}`);
