@@ -313,6 +313,7 @@ class BodyIterator implements AsyncIterator<Uint8Array> {
   constructor(private readonly request: HttpRequest) {}
 
   push(chunk: Uint8Array): void {
+    if (this.done) return;
     const w = this.waiter;
     if (w !== null) {
       this.waiter = null;

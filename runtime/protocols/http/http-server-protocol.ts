@@ -49,6 +49,9 @@ const P_DONE = 4;
 
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 
+/** Output queued during one dispatch of received bytes is written once it reaches this size. */
+const MAX_BATCH_BYTES = 16 * 1024;
+
 /**
  * One server connection. Implements the channels its requests and responses talk to, and is
  * the push producer registered on its transport (so it hears when the client stops reading).
@@ -71,6 +74,7 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
   // Output queued during one dispatch of received bytes, written at its end.
   private batching = false;
   private readonly out: (string | Uint8Array)[] = [];
+  private outBytes = 0;
 
   // Timeouts: `base` is the connection's start or the previous response's end.
   private base = 0;
@@ -144,6 +148,7 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
     this.phase = P_DONE;
     this.cancelTimer();
     this.out.length = 0;
+    this.outBytes = 0;
     const request = this.request;
     if (request !== null && !request.complete) request.receiveError(reason);
     const response = this.response;
@@ -270,8 +275,18 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
     const last = n === 0 ? undefined : out[n - 1];
     if (typeof a === "string" && typeof last === "string") out[n - 1] = last + a;
     else out.push(a);
-    if (b !== undefined) out.push(b);
-    if (c !== undefined) out.push(c);
+    let bytes = a.length;
+    if (b !== undefined) {
+      out.push(b);
+      bytes += b.length;
+    }
+    if (c !== undefined) {
+      out.push(c);
+      bytes += c.length;
+    }
+    // Past this, batching saves nothing, and the transport must see the bytes to apply
+    // backpressure (it pauses us, synchronously, on the write that crosses its mark).
+    if ((this.outBytes += bytes) >= MAX_BATCH_BYTES) this.flush();
   }
 
   dateLine(): string {
@@ -402,6 +417,7 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
     const out = this.out;
     const n = out.length;
     if (n === 0) return;
+    this.outBytes = 0;
     if (n === 1) {
       const data = out[0]!;
       out.length = 0;
@@ -435,6 +451,7 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
     this.cancelTimer();
     this.parser.pause();
     this.out.length = 0;
+    this.outBytes = 0;
     response.abandon(error);
     this.transport.abortConnection();
   }
