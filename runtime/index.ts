@@ -16,6 +16,8 @@
  * - `protocols/http/`: `RequestParser` (HTTP/1.1 requests as events) and `HttpHeaders`;
  *   `HttpServerFactory` (server: `HttpRequest`, `HttpResponse`); `HttpClientProtocol`,
  *   `httpRequest` and `ResponseParser` (client).
+ * - `protocols/websocket/`: `WebSocketProtocol` (RFC 6455 connection, both roles),
+ *   `FrameParser`, `FrameWriter`, handshake functions, `PerMessageDeflate`, `CloseCode`.
  * - `node/`: `NodeReactor`, the only code that touches real sockets and timers.
  *
  * @module
@@ -113,6 +115,8 @@ export {
   DEFAULT_JITTER,
 } from "./reconnecting-client-factory.js";
 export type { RandomClock, ReconnectingClientFactoryOptions } from "./reconnecting-client-factory.js";
+// The WebSocket entry point lists its exports by name.
+export * from "./protocols/websocket/index.js";
 export { NodeReactor, DEFAULT_HIGH_WATER_MARK } from "./node/node-reactor.js";
 export type { NodeReactorOptions } from "./node/node-reactor.js";
 export * from "./errors.js";
