@@ -88,6 +88,7 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
   private errorFn: ((error: Error) => void) | null = null;
   private buffered: Deferred<Uint8Array> | null = null;
   private reading = false;
+  private endFired = false;
   private pausedByReader = false;
   private iterator: BodyIterator | null = null;
 
@@ -148,12 +149,8 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
     if (this.buffered !== null) return this.buffered;
     const d = new Deferred<Uint8Array>();
     this.buffered = d;
-    if (this.state === B_FAILED) {
-      d.errback(this.error);
-      return d;
-    }
     const chunks: Uint8Array[] = [];
-    this.attach(
+    this.consume(
       (chunk) => chunks.push(chunk),
       () => d.callback(chunks.length === 0 ? EMPTY_BODY : chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks)),
       (error) => d.errback(error),
@@ -162,28 +159,30 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Streams the body to `fn`, one chunk at a time (views, not copies).
+   * Streams the body to `fn`, one chunk at a time (views, not copies), starting with the
+   * chunks that arrived before. Register it before `onEnd`.
    * @param fn - called for each chunk.
    * @returns this request.
    */
   onData(fn: (chunk: Uint8Array) => void): this {
-    this.attach(fn, this.endFn, this.errorFn);
+    this.consume(fn, this.endFn, this.errorFn);
     return this;
   }
 
   /**
-   * Calls `fn` once the body is complete (at once if it already is, after any held chunks).
+   * Calls `fn` once the body is complete (at once if it already is). Without `onData`, the
+   * body's bytes are dropped.
    * @param fn - receives the trailers (empty unless a chunked body sent some).
    * @returns this request.
    */
   onEnd(fn: (trailers: HttpHeaders) => void): this {
-    this.attach(this.dataFn, fn, this.errorFn);
+    this.consume(this.dataFn, fn, this.errorFn);
     return this;
   }
 
   /**
    * Calls `fn` if the body cannot be read to its end (malformed, too large, stalled, or the
-   * connection lost).
+   * connection lost); at once if that already happened.
    * @param fn - receives the reason.
    * @returns this request.
    */
@@ -215,7 +214,7 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
     if (this.iterator === null) {
       const it = new BodyIterator(this);
       this.iterator = it;
-      this.attach(
+      this.consume(
         (chunk) => it.push(chunk),
         () => it.end(),
         (error) => it.fail(error),
@@ -239,7 +238,7 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
     if (this.state !== B_OPEN) return;
     this.state = B_DONE;
     this.trailers = trailers;
-    if (this.reading) this.endFn?.(trailers);
+    this.maybeEnd();
   }
 
   /** @internal The body cannot be completed. */
@@ -263,7 +262,8 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
 
   // -------------------------------------------------------------------------------------------
 
-  private attach(
+  /** Sets the reader's callbacks, hands over held chunks, and tells the server to read on. */
+  private consume(
     data: ((chunk: Uint8Array) => void) | null,
     end: ((trailers: HttpHeaders) => void) | null,
     error: ((error: Error) => void) | null,
@@ -271,20 +271,29 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
     this.dataFn = data;
     this.endFn = end;
     this.errorFn = error;
+    if (this.state === B_FAILED) {
+      if (error !== null && this.error !== null && !this.reading) error(this.error);
+      this.reading = true;
+      return;
+    }
+    const held = this.held;
+    if (held !== null && data !== null) {
+      this.held = null;
+      for (const chunk of held) data(chunk);
+    }
+    this.maybeEnd();
     if (this.reading) return;
     this.reading = true;
-    const held = this.held;
+    if (this.state === B_OPEN) this.owner.bodyWanted(this);
+  }
+
+  /** Fires the end callback once the body is complete and every held chunk was handed over. */
+  private maybeEnd(): void {
+    const end = this.endFn;
+    if (this.state !== B_DONE || this.endFired || end === null || (this.held !== null && this.dataFn !== null)) return;
+    this.endFired = true;
     this.held = null;
-    if (this.state === B_FAILED) {
-      if (error !== null && this.error !== null) error(this.error);
-      return;
-    }
-    if (held !== null && data !== null) for (const chunk of held) data(chunk);
-    if (this.state === B_DONE) {
-      end?.(this.trailers);
-      return;
-    }
-    this.owner.bodyWanted(this);
+    end(this.trailers);
   }
 
   private findPathEnd(): number {

@@ -47,6 +47,7 @@ export interface ResponseParserCallbacks {
   /**
    * A final response's head (1xx interim responses other than 101 are skipped).
    * @returns true when the response has no body whatever its fields say: the answer to HEAD.
+   *   The head's `bodyKind` then becomes `none` and its `keepAlive` ignores the framing.
    */
   onResponseHead(head: ResponseHead): boolean | void;
   /** A piece of the body: a view into the chunk given to `execute()`, never empty. */
@@ -447,14 +448,11 @@ export class ResponseParser {
       bodyKind = "close";
       length = null;
     }
+    const keepAliveWithoutBody = keepAlive;
     if (bodyKind === "close") keepAlive = false;
-    if (bodyKind === "length" && length !== null && length > this.maxBodySize) {
-      this.fail(new HttpResponseTooLargeError("body-too-large", this.maxBodySize));
-      return;
-    }
     this.keepAlive = keepAlive;
     this.bodyTotal = 0;
-    const noBody = this.callbacks.onResponseHead({
+    const head: Mutable<ResponseHead> = {
       versionMinor: this.versionMinor,
       status,
       reason: this.reason,
@@ -462,8 +460,18 @@ export class ResponseParser {
       keepAlive,
       bodyKind,
       contentLength: length,
-    });
+    };
+    const noBody = this.callbacks.onResponseHead(head);
     if (this.state === S_DEAD) return;
+    if (noBody === true) {
+      // The answer to HEAD: whatever its fields announce, nothing follows.
+      head.bodyKind = "none";
+      head.keepAlive = keepAliveWithoutBody;
+      this.keepAlive = keepAliveWithoutBody;
+    } else if (bodyKind === "length" && length !== null && length > this.maxBodySize) {
+      this.fail(new HttpResponseTooLargeError("body-too-large", this.maxBodySize));
+      return;
+    }
     if (status === 101) {
       this.state = S_DEAD;
       this.callbacks.onResponseComplete(EMPTY_HEADERS);
@@ -528,6 +536,8 @@ export class ResponseParser {
     this.callbacks.onError(error);
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 0x30 && c <= 0x39;

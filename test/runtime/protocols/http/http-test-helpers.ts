@@ -5,7 +5,7 @@
 
 import { Buffer } from "node:buffer";
 
-import { Clock, StringTransport } from "../../../../fakes/index.js";
+import { Clock, drainMicrotasks, StringTransport } from "../../../../fakes/index.js";
 import { HttpServerFactory } from "../../../../runtime/protocols/http/http-server-factory.js";
 import type { HttpHandler, HttpServerOptions } from "../../../../runtime/protocols/http/http-server-factory.js";
 import type { HttpServerProtocol } from "../../../../runtime/protocols/http/http-server-protocol.js";
@@ -85,7 +85,7 @@ export function parseResponses(bytes: Uint8Array | string, headIndexes: readonly
   return { responses, error, idle: parser.isIdle || parser.isStopped };
 }
 
-/** Lets pending promise continuations run. */
+/** Lets every pending promise continuation run (the fakes' drain: no virtual time passes). */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
+  await drainMicrotasks();
 }
