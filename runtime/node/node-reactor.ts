@@ -82,7 +82,7 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
   readonly highWaterMark: number;
   private errorHook: ReactorErrorHook;
   private phase: Phase = "idle";
-  /** True while shutdown closes things, so nothing new is opened meanwhile. */
+  /** True from the `during shutdown` phase on, so nothing new is opened meanwhile. */
   private closingDown = false;
   private runDone: Deferred<void> | null = null;
   private stopWaiters: Deferred<void>[] = [];
@@ -322,6 +322,7 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
     let pending = 1;
     const afterBefore = (): void => {
       if (--pending !== 0) return;
+      if (event === "shutdown") this.closingDown = true;
       this.runTriggers("during", event);
       const closing = this.guardResult(`during ${event}`, internal);
       const afterDuring = (): void => {
@@ -378,8 +379,7 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
    * fires once the UDP ports are closed.
    */
   private shutDownEverything(): Deferred<void> {
-    this.closingDown = true;
-    for (const port of [...this.ports]) port.stopListening().addErrback((error) => this.reportError("stopListening", error));
+    for (const port of [...this.ports]) port.shutDown();
     const udpClosed: Deferred<void>[] = [];
     for (const udp of [...this.udpPorts]) udpClosed.push(udp.stopListening());
     for (const connector of [...this.connectors]) connector.stopConnecting();

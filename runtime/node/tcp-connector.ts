@@ -92,18 +92,20 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
       this.failed(mapConnectError(error));
     };
     const onClose = (): void => {
-      // A socket that closes before connecting without an error (rare, e.g. a TLS peer that
-      // hangs up during the handshake) still ends the attempt.
-      this.failed(mapConnectError(Object.assign(new Error("connection closed during setup"), { code: "ECONNRESET" })));
+      // A socket that ends or closes before it is connected without an error (a TLS peer
+      // that hangs up during the handshake) still ends the attempt.
+      this.failed(mapConnectError(Object.assign(new Error("the peer closed the connection during setup"), { code: "ECONNRESET" })));
     };
     const connectEvent = this.endpoint.kind === "tls" ? "secureConnect" : "connect";
     socket.once(connectEvent, onConnected);
     socket.on("error", onError);
     socket.on("close", onClose);
+    socket.on("end", onClose);
     this.detach = () => {
       socket.removeListener(connectEvent, onConnected);
       socket.removeListener("error", onError);
       socket.removeListener("close", onClose);
+      socket.removeListener("end", onClose);
     };
     const seconds = this.endpoint.timeout;
     this.timer = this.registry.callLater(seconds * 1000, () => {

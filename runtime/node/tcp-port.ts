@@ -29,6 +29,8 @@ import type { ConnectionOwner } from "./tcp-transport.js";
 export class TcpPort implements ListeningPort, ConnectionOwner {
   private listening = false;
   private host: Address;
+  /** TLS only: raw sockets accepted and not yet closed, so shutdown can end stuck handshakes. */
+  private readonly rawSockets = new Set<net.Socket>();
 
   /** @internal */
   constructor(
@@ -49,7 +51,6 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
    * @returns a Deferred of the port, failing with CannotListenError (`WL_ERR_CANNOT_LISTEN`).
    */
   static open(reactor: NodeReactor, endpoint: ServerEndpoint, factory: Factory): Deferred<ListeningPort> {
-    const options = { allowHalfOpen: true, highWaterMark: reactor.highWaterMark };
     let server: net.Server;
     if (endpoint.kind === "tls") {
       let key: string | Buffer;
@@ -61,12 +62,14 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
         return fail(new CannotListenError(errnoOf(error), `cannot read the TLS key or certificate: ${String(error)}`, { cause: error }));
       }
       try {
-        server = tls.createServer({ ...options, key, cert });
+        // Not half-open: Node would keep a socket whose peer hung up mid-handshake open until
+        // the handshake timeout. TLS connections therefore close when the peer sends FIN.
+        server = tls.createServer({ highWaterMark: reactor.highWaterMark, key, cert });
       } catch (error) {
         return fail(new CannotListenError(errnoOf(error), `bad TLS key or certificate: ${String(error)}`, { cause: error }));
       }
     } else {
-      server = net.createServer(options);
+      server = net.createServer({ allowHalfOpen: true, highWaterMark: reactor.highWaterMark });
     }
     const port = new TcpPort(reactor, server, endpoint, factory);
     const d = new Deferred<ListeningPort>();
@@ -87,9 +90,18 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
     };
     server.once("error", onListenError);
     server.once("listening", onListening);
-    server.on(endpoint.kind === "tls" ? "secureConnection" : "connection", (socket: net.Socket) => {
-      port.accept(socket);
-    });
+    if (endpoint.kind === "tls") {
+      server.on("connection", (raw: net.Socket) => {
+        port.handshakeStarted(raw);
+      });
+      server.on("secureConnection", (socket: net.Socket) => {
+        port.accept(socket);
+      });
+    } else {
+      server.on("connection", (socket: net.Socket) => {
+        port.accept(socket);
+      });
+    }
     factory.doStart();
     if (endpoint.kind === "unix") server.listen({ path: endpoint.path, backlog: endpoint.backlog });
     else server.listen({ port: endpoint.port, host: endpoint.interface, backlog: endpoint.backlog });
@@ -108,6 +120,28 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
     this.server.close();
     this.factory.doStop();
     return succeed(undefined);
+  }
+
+  /**
+   * @internal The reactor's shutdown: stops listening and drops TLS handshakes in progress
+   * (established connections are closed by the reactor itself).
+   */
+  shutDown(): void {
+    void this.stopListening();
+    for (const raw of this.rawSockets) raw.destroy();
+    this.rawSockets.clear();
+  }
+
+  /** @internal A TLS client connected; its handshake starts. */
+  handshakeStarted(raw: net.Socket): void {
+    if (!this.listening) {
+      raw.destroy();
+      return;
+    }
+    this.rawSockets.add(raw);
+    raw.once("close", () => {
+      this.rawSockets.delete(raw);
+    });
   }
 
   /** @internal */

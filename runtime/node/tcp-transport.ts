@@ -280,7 +280,8 @@ export class TcpTransport implements Transport {
   peerEnded(): void {
     if ((this.flags & (DISCONNECTING | CLOSED)) !== 0) return;
     const protocol = this.protocol;
-    if (typeof protocol.readConnectionLost !== "function") {
+    // A socket that is not half-open (TLS server sockets) has already shut its write side.
+    if (typeof protocol.readConnectionLost !== "function" || !this.socket.allowHalfOpen) {
       this.loseConnection();
       return;
     }
