@@ -129,9 +129,10 @@ function netHandles(): Map<string, number> {
   return counts;
 }
 
-/** Lets Node run its close callbacks (handles close one loop turn after `destroy()`). */
+/** Lets Node run its close callbacks (a handle goes a loop turn or two after `destroy()`). */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  const same = (): boolean => JSON.stringify([...netHandles()].sort()) === JSON.stringify([...baseline].sort());
+  for (let turn = 0; turn < 20 && !same(); turn++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function haveOpenssl(): boolean {
