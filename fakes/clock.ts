@@ -42,6 +42,8 @@ export class FakeDelayedCall implements DelayedCall {
     public time: number,
     readonly fn: () => void,
     seq: number,
+    /** The scheduled function's name, for leftover reports; "" when it has none. */
+    readonly label = "",
   ) {
     this.seq = seq;
   }
@@ -115,7 +117,7 @@ export class Clock implements ClockInterface {
    */
   callLater<A extends unknown[]>(ms: number, fn: (...args: A) => void, ...args: A): DelayedCall {
     if (Number.isNaN(ms)) throw new RangeError("callLater() delay is NaN");
-    const call = new FakeDelayedCall(this, this.current + Math.max(0, ms), () => fn(...args), this.seq++);
+    const call = new FakeDelayedCall(this, this.current + Math.max(0, ms), () => fn(...args), this.seq++, fn.name);
     this.insert(call);
     return call;
   }

@@ -76,3 +76,47 @@ export type { SimFault, PlannedFault, FaultPlan } from "./sim-faults.js";
 export { DEFAULT_MAX_TRACE_LINES } from "./sim-trace.js";
 export type { TraceMode } from "./sim-trace.js";
 export { SystemEventTriggers } from "./system-event-triggers.js";
+export {
+  ScriptedChunking,
+  chunkingArb,
+  faultPlanArb,
+  simConfigArb,
+  simNetworkOptions,
+  ALL_FAULT_KINDS,
+  DEFAULT_MAX_SPLITS,
+  DEFAULT_MAX_READ_SIZE_ARB,
+  DEFAULT_MAX_FAULTS,
+  DEFAULT_FAULT_WINDOW,
+  DEFAULT_MAX_FAULT_DURATION,
+  DEFAULT_MAX_LATENCY_ARB,
+} from "./arbitraries.js";
+export type {
+  ChunkingTail,
+  ScriptedChunkingData,
+  ChunkingArbOptions,
+  FaultKind,
+  FaultPlanArbOptions,
+  SimConfig,
+  SimConfigArbOptions,
+} from "./arbitraries.js";
+export { simProperty, DEFAULT_SIM_PROPERTY_RUNS, DEFAULT_REPLAY_DIR, DEFAULT_REPORT_TRACE_LINES } from "./property.js";
+export type { SimPropertyOptions, SimPropertyResult } from "./property.js";
+export {
+  SimCaseContext,
+  replay,
+  readReplayFile,
+  writeReplayFile,
+  encodeInputs,
+  decodeInputs,
+} from "./replay.js";
+export type { Json, ReplayRecord, SimCaseBody, ReplayOutcome } from "./replay.js";
+export {
+  assertClean,
+  findLeftovers,
+  formatLeftovers,
+  useClean,
+  checkRegistered,
+  registeredCount,
+  DEFAULT_MAX_NAMED_LEFTOVERS,
+} from "./assert-clean.js";
+export type { CleanTarget, LeftoverKind, AssertCleanOptions, Leftover } from "./assert-clean.js";

@@ -26,6 +26,11 @@ export class SimTimer extends SimEvent implements DelayedCall {
     super();
   }
 
+  /** The scheduled function's name, for leftover reports; "" when it has none. */
+  get label(): string {
+    return this.fn.name;
+  }
+
   active(): boolean {
     return this.state === "pending";
   }

@@ -376,6 +376,11 @@ export class SimNetwork implements NondeterminismListener {
     return host;
   }
 
+  /** @returns every host, in the order they were added. */
+  hostList(): SimHost[] {
+    return this.hosts.slice();
+  }
+
   /** @returns the host with `address`, if any. */
   hostByAddress(address: string): SimHost | undefined {
     return this.byAddress.get(address);
@@ -392,6 +397,11 @@ export class SimNetwork implements NondeterminismListener {
    */
   get idle(): boolean {
     return this.scheduler.size === 0;
+  }
+
+  /** @returns the virtual time of the next pending event, or undefined when none is. */
+  nextEventTime(): number | undefined {
+    return this.scheduler.peek()?.time;
   }
 
   /** @returns bytes written on open connections and not yet delivered. */

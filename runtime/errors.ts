@@ -140,6 +140,41 @@ export class NondeterminismError extends WirelabError {
   }
 }
 
+/**
+ * A test left work behind on a fake reactor (`assertClean`): pending timed calls, open
+ * connections, listening ports, or unhandled Deferred errors. `leftovers` names each one.
+ */
+export class UncleanReactorError extends WirelabError {
+  /** One readable line per kind of leftover, such as `1 listening port tcp:8080`. */
+  readonly leftovers: readonly string[];
+
+  constructor(what: string, leftovers: readonly string[]) {
+    super("WL_ERR_UNCLEAN_REACTOR", `${what} was left unclean: ${leftovers.join("; ")}`);
+    this.leftovers = leftovers;
+  }
+}
+
+/**
+ * A fast-check property over the fakes failed; the message holds the seed, the counterexample
+ * path, the shrunk inputs, the trace and the replay file, and `cause` the body's error.
+ */
+export class PropertyFailedError extends WirelabError {
+  /** Where the replay file was written, or null when none was. */
+  readonly replayFile: string | null;
+
+  constructor(message: string, replayFile: string | null, options?: WirelabErrorOptions) {
+    super("WL_ERR_PROPERTY_FAILED", message, options);
+    this.replayFile = replayFile;
+  }
+}
+
+/** A replayed case did not do what its replay file recorded: its trace hash differs. */
+export class ReplayMismatchError extends WirelabError {
+  constructor(file: string, expected: string | null, actual: string | null) {
+    super("WL_ERR_REPLAY_MISMATCH", `replay of ${file} diverged: trace hash ${actual ?? "none"}, the file recorded ${expected ?? "none"}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Connections
 
