@@ -396,6 +396,8 @@ export class WebSocketProtocol extends Protocol {
   }
 
   override connectionLost(reason: Error): void {
+    // Set here too: a handshake protocol that hands its transport over stays the transport's protocol.
+    this.connected = false;
     this.readyState = "closed";
     this.#stopKeepalive();
     this.#cancelCloseTimer();
