@@ -127,6 +127,8 @@ export class FrameParser {
   #msgOpcode = 0;
   #msgCompressed = false;
   #msgLength = 0;
+  /** Payload bytes of the current message received so far. */
+  #msgBuffered = 0;
   #fragments: Uint8Array[] = [];
   #textParts: string[] = [];
   readonly #decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -172,7 +174,7 @@ export class FrameParser {
    * paused are not counted: see {@link heldBytes}.
    */
   get bufferedBytes(): number {
-    return this.#msgOpcode === 0 ? 0 : this.#msgLength - (this.#length - this.#received) * (this.#state === S_PAYLOAD && this.#opcode < 8 ? 1 : 0);
+    return this.#msgBuffered;
   }
 
   /** Bytes fed while paused (or from inside a handler) and not parsed yet. */
@@ -372,6 +374,7 @@ export class FrameParser {
       if (this.#masked) applyMask(c, offset, piece.length, this.#mask, offset);
       return;
     }
+    this.#msgBuffered += piece.length;
     let bytes = piece;
     if (this.#masked) {
       bytes = new Uint8Array(piece.length);
@@ -481,6 +484,7 @@ export class FrameParser {
     this.#msgOpcode = 0;
     this.#msgCompressed = false;
     this.#msgLength = 0;
+    this.#msgBuffered = 0;
     this.#fragments = [];
     this.#textParts = [];
   }
