@@ -16,6 +16,7 @@ import type { DelayedCall } from "../reactor.js";
 import { mapConnectError } from "./map-socket-error.js";
 import { loadPem } from "./load-pem.js";
 import type { NodeReactor } from "./node-reactor.js";
+import { tcpPeerAddress } from "./peer-address.js";
 import { TcpTransport } from "./tcp-transport.js";
 import type { ConnectionOwner } from "./tcp-transport.js";
 
@@ -190,7 +191,7 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
     this.endAttempt();
     let protocol: P | null;
     try {
-      protocol = this.factory.buildProtocol(this.peerAddressOf(socket));
+      protocol = this.factory.buildProtocol(this.endpoint.kind === "unix" ? this.peerAddressOf(socket) : tcpPeerAddress(socket));
     } catch (error) {
       this.registry.reportError("buildProtocol", error);
       this.failed(new ConnectionRefusedByFactoryError(), socket);

@@ -16,6 +16,7 @@ import type { ListeningPort } from "../reactor.js";
 import { errnoOf } from "./map-socket-error.js";
 import { loadPem } from "./load-pem.js";
 import type { NodeReactor } from "./node-reactor.js";
+import { tcpPeerAddress } from "./peer-address.js";
 import { TcpTransport } from "./tcp-transport.js";
 import type { ConnectionOwner } from "./tcp-transport.js";
 
@@ -152,8 +153,7 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
 
   /** @internal */
   peerAddressOf(socket: net.Socket): Address {
-    // A unix-domain client socket is normally unnamed.
-    if (this.endpoint.kind === "unix") return { type: "unix", host: "", port: 0 };
+    if (this.endpoint.kind === "unix") return UNIX_PEER;
     return { type: "tcp", host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
   }
 
@@ -168,7 +168,7 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
     }
     let protocol;
     try {
-      protocol = this.factory.buildProtocol(this.peerAddressOf(socket));
+      protocol = this.factory.buildProtocol(this.endpoint.kind === "unix" ? UNIX_PEER : tcpPeerAddress(socket));
     } catch (error) {
       this.registry.reportError("buildProtocol", error);
       protocol = null;
@@ -198,6 +198,9 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
     this.registry.addPort(this);
   }
 }
+
+/** The peer of an accepted unix-domain connection: the client's socket is normally unnamed. */
+const UNIX_PEER: Address = Object.freeze({ type: "unix", host: "", port: 0 });
 
 function describe(endpoint: ServerEndpoint): string {
   return endpoint.kind === "unix" ? endpoint.path : `${endpoint.interface}:${endpoint.port}`;
