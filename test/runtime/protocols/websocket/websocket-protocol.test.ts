@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 import { Clock } from "../../../../fakes/clock.js";
@@ -435,5 +436,34 @@ describe("WebSocketProtocol over in-memory pairs", () => {
     expect(() => new WebSocketProtocol({ role: "server", clock, pingIntervalMs: -1 })).toThrow(/pingIntervalMs/);
     expect(() => new WebSocketProtocol({ role: "server", clock, maxQueuedMessages: 0 })).toThrow(/maxQueuedMessages/);
     expect(() => new WebSocketProtocol({ role: "server", clock, maxPayload: -5 })).toThrow(/maxPayload/);
+  });
+
+  it("property: any messages, any chunking, any fragmentation, with or without deflate, echo back intact and in order", async () => {
+    const message = fc.oneof(fc.string({ unit: "grapheme", maxLength: 200 }), fc.uint8Array({ maxLength: 2000 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(message, { maxLength: 15 }), fc.nat(), fc.integer({ min: 0, max: 64 }), fc.boolean(), async (messages, seed, fragmentSize, deflate) => {
+        const params = { serverNoContextTakeover: false, clientNoContextTakeover: seed % 2 === 0, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+        const { client, pump } = setup(
+          (o) => new Echo({ ...o, fragmentSize }),
+          (o) => new Recorder({ ...o, fragmentSize, maxQueuedMessages: 4 }),
+          deflate ? { perMessageDeflate: params, deflateOptions: { threshold: 16 } } : {},
+          randomChunks(seed),
+        );
+        const expected = messages.map((m) => (typeof m === "string" ? Buffer.from(m, "utf8").toString("utf8") : m));
+        for (const m of messages) client.send(m);
+        client.close(4321, "end");
+        const got: unknown[] = [];
+        for (;;) {
+          pump.flush();
+          const next = await client.readMessage().catch((e: unknown) => e);
+          if (next instanceof WebSocketClosedError) break;
+          const msg = next as { data: string | Uint8Array; isBinary: boolean };
+          got.push(typeof msg.data === "string" ? msg.data : new Uint8Array(msg.data));
+        }
+        expect(got).toEqual(expected.map((m) => (typeof m === "string" ? m : new Uint8Array(m))));
+        expect(await client.whenClosed()).toEqual({ code: 4321, reason: "end", wasClean: true });
+      }),
+      { numRuns: 60 },
+    );
   });
 });
