@@ -196,6 +196,8 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
     const request = this.request;
     if (request === null) return;
     if (this.phase === P_BODY && this.server.bodyTimeout > 0) this.bodyStamp = this.server.clock.now();
+    // Answered already and nobody reads: drop the rest of the body rather than hold it.
+    if (!request.hasReader && this.response?.inProgress === false) return;
     request.receiveBody(chunk);
   }
 
