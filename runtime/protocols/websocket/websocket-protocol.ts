@@ -396,6 +396,7 @@ export class WebSocketProtocol extends Protocol {
   }
 
   override connectionLost(reason: Error): void {
+    if (this.readyState === "closed") return;
     // Set here too: a handshake protocol that hands its transport over stays the transport's protocol.
     this.connected = false;
     this.readyState = "closed";
