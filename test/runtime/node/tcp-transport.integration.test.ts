@@ -23,6 +23,7 @@ import {
   UnhandledReactorError,
 } from "../../../runtime/errors.js";
 import { NodeReactor } from "../../../runtime/node/node-reactor.js";
+import { ReconnectingClientFactory } from "../../../runtime/reconnecting-client-factory.js";
 import { ClientFactory, Factory, Protocol, connectionDone } from "../../../runtime/protocol.js";
 import type { Address, Connector, PushProducer } from "../../../runtime/protocol.js";
 
@@ -334,6 +335,38 @@ describe("TCP on NodeReactor", () => {
     expect(connectors.size).toBe(1);
     expect(factory.numPorts).toBe(0);
     await waitFor(() => serverFactory.built.length === 3 || undefined);
+  });
+
+  it("ReconnectingClientFactory retries a refused connection until the server is up", async () => {
+    const r = start();
+    const probe = await r.listen("tcp:0:interface=127.0.0.1", new Factory(Echo));
+    const port = probe.getHost().port;
+    await probe.stopListening();
+    let failures = 0;
+    const connected = new Deferred<Recorder>();
+    class Retrying extends ReconnectingClientFactory<Recorder> {
+      override clientConnectionFailed(connector: Connector, reason: Error): void {
+        expect(reason).toBeInstanceOf(ConnectionRefusedError);
+        failures++;
+        // The server comes up after the first refusal; the retry (5 ms later) finds it.
+        if (failures === 1) void r.listen(`tcp:${port}:interface=127.0.0.1`, new Factory(Echo));
+        super.clientConnectionFailed(connector, reason);
+      }
+      override buildProtocol(addr: Address): Recorder | null {
+        const p = super.buildProtocol(addr);
+        if (p !== null) connected.callback(p);
+        return p;
+      }
+    }
+    const factory = new Retrying(r, Recorder, { initialDelay: 5, factor: 1, jitter: 0 });
+    await expect(r.connect(`tcp:127.0.0.1:${port}`, factory)).rejects.toBeInstanceOf(ConnectionRefusedError);
+    const client = await connected;
+    await client.made;
+    expect(failures).toBe(1);
+    factory.stopTrying();
+    client.transport.loseConnection();
+    expect(await client.lost).toBe(connectionDone);
+    expect(factory.numPorts).toBe(0);
   });
 
   it("stopConnecting and cancelling the Deferred abandon an attempt with CancelledError", async () => {
@@ -776,6 +809,9 @@ describe.skipIf(!haveOpenssl())("TLS on NodeReactor", () => {
     client.transport.writeSequence([data.subarray(0, 10), data.subarray(10)]);
     await waitFor(() => client.receivedLength === data.length || undefined);
     expect(firstDifference(client.received, data)).toBe(-1);
+    const local = client.transport.getHost();
+    expect(local.port).toBeGreaterThan(0);
+    expect(factory.addrs[0]).toEqual(local);
     client.transport.loseConnection();
     expect(await client.lost).toBe(connectionDone);
     expect(await factory.built[0]!.lost).toBe(connectionDone);
