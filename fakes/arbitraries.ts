@@ -34,7 +34,9 @@ export interface ScriptedChunkingData {
  * (`"coalesce"`: no more splits) or the rest of the first write (`"whole"`).
  *
  * It keeps a cursor, so one instance serves one run: use {@link ScriptedChunking.fresh} for
- * another. Every read of a connection (both directions, and every connection of a simulated
+ * another. (While shrinking, fast-check passes the same instance of an input it did not change
+ * to the next run; `simProperty` refreshes inputs for each run, a hand-written `fc.assert`
+ * should call `fresh()`.) Every read of a connection (both directions, and every connection of a simulated
  * network) takes the next size, in the order the reads happen.
  */
 export class ScriptedChunking implements ChunkingPolicy {
@@ -203,8 +205,8 @@ export const DEFAULT_MAX_FAULT_DURATION = 500;
  * Fault plans for `SimNetwork.plan()`: lists of `{ at, fault }`, sorted by time. Each fault is
  * fully determined by the draw (a `reset` or `halfClose` names its connection with `pick`, never
  * leaving the choice to the network's seed), so shrinking one fault never moves another.
- * Shrinking removes faults first, then brings them earlier, shortens them, and picks lower
- * hosts and connections.
+ * Shrinking removes faults first, then turns them into earlier kinds of `kinds` (a reset is the
+ * simplest), brings them earlier, shortens them, and picks lower hosts and connections.
  *
  * @param options - see {@link FaultPlanArbOptions}.
  * @returns an arbitrary of fault plans.
@@ -229,9 +231,9 @@ export function faultPlanArb(options: FaultPlanArbOptions): fc.Arbitrary<FaultPl
   const duration = fc.integer({ min: 0, max: maxDuration });
   const host = fc.constantFrom(...hosts);
   const pick = fc.nat({ max: 7 });
-  const pair = fc
-    .tuple(fc.nat({ max: hosts.length - 1 }), fc.nat({ max: hosts.length - 2 }))
-    .map(([i, j]) => [hosts[i]!, hosts[j >= i ? j + 1 : j]!] as const);
+  // Two distinct hosts (only drawn when there are two).
+  const pair = (): fc.Arbitrary<readonly [string, string]> =>
+    fc.tuple(fc.nat({ max: hosts.length - 1 }), fc.nat({ max: hosts.length - 2 })).map(([i, j]) => [hosts[i]!, hosts[j >= i ? j + 1 : j]!] as const);
 
   const episode = (kind: FaultKind): fc.Arbitrary<PlannedFault[]> => {
     switch (kind) {
@@ -242,12 +244,12 @@ export function faultPlanArb(options: FaultPlanArbOptions): fc.Arbitrary<FaultPl
           .tuple(at, host, pick, fc.constantFrom<"client" | "server">("client", "server"))
           .map(([t, h, p, side]) => [{ at: t, fault: { kind: "halfClose", host: h, pick: p, side } }]);
       case "partition":
-        return fc.tuple(at, duration, pair).map(([t, d, [a, b]]) => [
+        return fc.tuple(at, duration, pair()).map(([t, d, [a, b]]) => [
           { at: t, fault: { kind: "partition", a: [a], b: [b] } },
           { at: t + d, fault: { kind: "heal", a: [a], b: [b] } },
         ]);
       case "hold":
-        return fc.tuple(at, duration, pair).map(([t, d, [a, b]]) => [
+        return fc.tuple(at, duration, pair()).map(([t, d, [a, b]]) => [
           { at: t, fault: { kind: "hold", a, b } },
           { at: t + d, fault: { kind: "release", a, b } },
         ]);
@@ -259,7 +261,7 @@ export function faultPlanArb(options: FaultPlanArbOptions): fc.Arbitrary<FaultPl
     }
   };
   return fc
-    .array(fc.oneof(...kinds.map(episode)), { maxLength: maxFaults })
+    .array(fc.oneof({ withCrossShrink: true }, ...kinds.map(episode)), { maxLength: maxFaults })
     .map((episodes) => episodes.flat().sort((x, y) => x.at - y.at));
 }
 
@@ -312,7 +314,7 @@ export function simConfigArb(options: SimConfigArbOptions = {}): fc.Arbitrary<Si
   const uniform: fc.Arbitrary<LatencyModel> = fc.tuple(ms, ms).map(([a, b]) => ({ kind: "uniform", min: Math.min(a, b), max: Math.max(a, b) }));
   return fc.record({
     seed: fc.nat({ max: 0x7fffffff }),
-    latency: options.jitter === false ? fixed : fc.oneof(fixed, uniform),
+    latency: options.jitter === false ? fixed : fc.oneof({ withCrossShrink: true }, fixed, uniform),
     shuffleTies: options.shuffleTies === false ? fc.constant(false) : fc.boolean(),
   });
 }

@@ -1,0 +1,260 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+
+import { PropertyFailedError, ReplayMismatchError } from "../../runtime/errors.js";
+import { Factory, Protocol } from "../../runtime/protocol.js";
+import { LineReceiver } from "../../runtime/protocols/line-receiver.js";
+import { ScriptedChunking, chunkingArb, simConfigArb, simNetworkOptions } from "../../fakes/arbitraries.js";
+import type { SimConfig } from "../../fakes/arbitraries.js";
+import { simProperty } from "../../fakes/property.js";
+import { decodeInputs, encodeInputs, readReplayFile, replay } from "../../fakes/replay.js";
+import type { SimCaseContext } from "../../fakes/replay.js";
+
+const dec = new TextDecoder();
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "wirelab-replays-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * The planted bug: it splits each read on "\r\n" by itself and glues the pieces to what was
+ * pending, so a delimiter cut between two reads ("\r" | "\n") is never seen.
+ */
+class SplitPerReadParser extends Protocol {
+  private pending = "";
+  constructor(private readonly lines: string[]) {
+    super();
+  }
+  override dataReceived(data: Uint8Array): void {
+    const parts = dec.decode(data).split("\r\n");
+    parts[0] = this.pending + (parts[0] ?? "");
+    this.pending = parts.pop() ?? "";
+    this.lines.push(...parts);
+  }
+}
+
+/** The same contract, done right. */
+class CorrectParser extends LineReceiver {
+  constructor(private readonly lines: string[]) {
+    super();
+  }
+  override lineReceived(line: Buffer): void {
+    this.lines.push(line.toString("latin1"));
+  }
+}
+
+class Sender extends Protocol {
+  constructor(private readonly messages: readonly string[]) {
+    super();
+  }
+  override connectionMade(): void {
+    this.transport.write(this.messages.map((m) => `${m}\r\n`).join(""));
+    this.transport.loseConnection();
+  }
+}
+
+interface LinesCase extends Record<string, unknown> {
+  config: SimConfig;
+  chunking: ScriptedChunking;
+  messages: string[];
+}
+
+const linesArbs = {
+  config: simConfigArb(),
+  chunking: chunkingArb({ maxReadSize: 16 }),
+  messages: fc.array(
+    fc.array(fc.constantFrom("a", "b", " "), { maxLength: 6 }).map((cs) => cs.join("")),
+    { minLength: 1, maxLength: 6 },
+  ),
+};
+
+/** One case: a client sends lines over a simulated network to a parser, which must see them all. */
+function linesBody(makeParser: (lines: string[]) => Protocol) {
+  return async ({ config, chunking, messages }: LinesCase, ctx: SimCaseContext): Promise<void> => {
+    const net = ctx.network(simNetworkOptions(config, { chunking }));
+    const received: string[] = [];
+    net.host("10.0.0.1", { boot: (h) => h.listen("tcp:7", Factory.forProtocol(() => makeParser(received))) });
+    net.host("10.0.0.2", {
+      boot: (h) => {
+        // A millisecond after boot, so the server listens whatever order ties run in.
+        h.callLater(1, () => {
+          h.connect("tcp:10.0.0.1:7", Factory.forProtocol(() => new Sender(messages))).addErrback((e: unknown) => {
+            ctx.log(`connect failed: ${String(e)}`);
+          });
+        });
+      },
+    });
+    await net.runUntilIdle();
+    expect(received).toEqual(messages);
+  };
+}
+
+describe("simProperty finds and shrinks a planted bug", () => {
+  it("reports seed, path, shrunk inputs and trace, writes a replay file that reproduces the failure", async () => {
+    const dir = tempDir();
+    let failure: unknown = null;
+    try {
+      await simProperty<LinesCase>(linesArbs, linesBody((lines) => new SplitPerReadParser(lines)), {
+        name: "lines arrive whole",
+        seed: 42,
+        numRuns: 300,
+        replayDir: dir,
+      });
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(PropertyFailedError);
+    const error = failure as PropertyFailedError;
+    expect(error.code).toBe("WL_ERR_PROPERTY_FAILED");
+    expect(error.message).toContain("seed: 42");
+    expect(error.message).toMatch(/path: \d+(:\d+)*/);
+    expect(error.message).toContain("Shrunk inputs:");
+    expect(error.message).toContain("chunking: scripted[");
+    expect(error.message).toMatch(/Trace of network 1 \(seed \d+, \d+ lines/);
+    expect(error.message).toMatch(/deliver c0 10\.0\.0\.2:\d+ -> 10\.0\.0\.1:7 1 bytes|deliver c0 10\.0\.0\.2:\d+ -> 10\.0\.0\.1:7 2 bytes/);
+    expect(error.message).not.toContain("WARNING");
+    expect(error.replayFile).not.toBeNull();
+    const file = error.replayFile!;
+    expect(readdirSync(dir)).toEqual([file.slice(dir.length + 1)]);
+
+    // The shrunk case is minimal: one line of at most one byte, cut once, between "\r" and "\n".
+    const record = readReplayFile(file);
+    expect(record.seed).toBe(42);
+    expect(record.traceHash).toMatch(/^[0-9a-f]{16}$/);
+    const inputs = decodeInputs(record.inputs) as LinesCase;
+    expect(inputs.messages).toHaveLength(1);
+    const line = inputs.messages[0]!;
+    expect(line.length).toBeLessThanOrEqual(1);
+    expect(inputs.chunking.sizes).toEqual([line.length + 1]);
+    expect(inputs.chunking.sizes[0]).toBeLessThanOrEqual(2);
+    // Everything else shrank to its simplest too.
+    expect(inputs.config).toEqual({ seed: 0, latency: { kind: "fixed", ms: 0 }, shuffleTies: false });
+
+    // The replay file runs that exact case again: the same trace hash, the same failure.
+    await expect(replay(file, linesBody((lines) => new SplitPerReadParser(lines)))).rejects.toThrow(/expected \[.*\] to deeply equal/);
+    // With the parser fixed, the same case passes, doing the same network events.
+    const fixed = await replay(file, linesBody((lines) => new CorrectParser(lines)));
+    expect(fixed.traceHash).toBe(record.traceHash);
+    expect(fixed.inputs.messages).toEqual(inputs.messages);
+  });
+
+  it("a replay whose run diverges from the file's trace hash fails with ReplayMismatchError", async () => {
+    const dir = tempDir();
+    const error = await simProperty<LinesCase>(linesArbs, linesBody((lines) => new SplitPerReadParser(lines)), {
+      name: "diverging",
+      seed: 7,
+      numRuns: 300,
+      replayDir: dir,
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    const file = (error as PropertyFailedError).replayFile!;
+    const record = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...record, traceHash: "0000000000000000" }));
+    const replayed = replay(file, linesBody((lines) => new CorrectParser(lines)));
+    await expect(replayed).rejects.toBeInstanceOf(ReplayMismatchError);
+    await expect(replayed).rejects.toThrow(/trace hash [0-9a-f]{16}, the file recorded 0000000000000000/);
+  });
+});
+
+describe("simProperty on a property that holds", () => {
+  it("runs every case and returns the seed, writing nothing", async () => {
+    const dir = tempDir();
+    let cases = 0;
+    const result = await simProperty<LinesCase>(
+      linesArbs,
+      async (inputs, ctx) => {
+        cases++;
+        await linesBody((lines) => new CorrectParser(lines))(inputs, ctx);
+      },
+      { seed: 3, numRuns: 40, replayDir: dir },
+    );
+    expect(result).toEqual({ numRuns: 40, seed: 3 });
+    expect(cases).toBe(40);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("rejects a numRuns that is not a positive integer", async () => {
+    await expect(simProperty({ n: fc.nat() }, () => undefined, { numRuns: 0 })).rejects.toThrow(/numRuns/);
+  });
+});
+
+describe("simProperty on a body that is not deterministic", () => {
+  it("says so when the shrunk case passes when run again", async () => {
+    let calls = 0;
+    const error = await simProperty(
+      { n: fc.nat({ max: 3 }) },
+      () => {
+        // Fails on its first call only: shared state between runs, the classic flake.
+        if (calls++ === 0) throw new Error("flaky");
+      },
+      { seed: 1, numRuns: 5, replayDir: null },
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    expect((error as PropertyFailedError).message).toContain("WARNING: the shrunk case passed when run again");
+    expect((error as PropertyFailedError).message).toContain("No replay file");
+    expect((error as PropertyFailedError).replayFile).toBeNull();
+  });
+});
+
+describe("a case without a network", () => {
+  it("is identified by a hash of its log, which replay checks", async () => {
+    const dir = tempDir();
+    const body = ({ xs }: { xs: number[] }, ctx: SimCaseContext): void => {
+      for (const x of xs) ctx.log(`saw ${x}`);
+      if (xs.some((x) => x > 5)) throw new Error("too big");
+    };
+    const error = await simProperty({ xs: fc.array(fc.nat({ max: 10 })) }, body, { seed: 11, replayDir: dir, name: "no network" }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const file = (error as PropertyFailedError).replayFile!;
+    const record = readReplayFile(file);
+    expect(decodeInputs(record.inputs)).toEqual({ xs: [6] });
+    expect(record.traceHash).toMatch(/^log:[0-9a-f]{8}$/);
+    expect((error as PropertyFailedError).message).toContain("Log:\n  saw 6");
+    await expect(replay(file, body)).rejects.toThrow("too big");
+  });
+});
+
+describe("replay encoding", () => {
+  it("round-trips bytes, chunking scripts, special numbers, undefined, bigints and $-keys", () => {
+    const value = {
+      bytes: new Uint8Array([0, 1, 255]),
+      buffer: Buffer.from("hi"),
+      chunking: new ScriptedChunking([3, 1], "whole"),
+      numbers: [NaN, Infinity, -Infinity, -0, 1.5],
+      maybe: undefined,
+      big: 12345678901234567890n,
+      nested: { $weird: [null, true, "s"] },
+    };
+    const back = decodeInputs(JSON.parse(JSON.stringify(encodeInputs(value))) as ReturnType<typeof encodeInputs>) as Record<string, unknown>;
+    expect(back.bytes).toEqual(new Uint8Array([0, 1, 255]));
+    expect(back.buffer).toEqual(new Uint8Array([104, 105]));
+    expect(back.chunking).toBeInstanceOf(ScriptedChunking);
+    expect((back.chunking as ScriptedChunking).toJSON()).toEqual({ sizes: [3, 1], then: "whole" });
+    expect(Object.is((back.numbers as number[])[3], -0)).toBe(true);
+    expect(back.numbers).toEqual([NaN, Infinity, -Infinity, -0, 1.5]);
+    expect("maybe" in back && back.maybe === undefined).toBe(true);
+    expect(back.big).toBe(12345678901234567890n);
+    expect(back.nested).toEqual({ $weird: [null, true, "s"] });
+  });
+
+  it("refuses what it cannot store, naming where it is", () => {
+    expect(() => encodeInputs({ a: [1, () => 2] })).toThrow(/inputs\.a\[1\].*a function/);
+    expect(() => encodeInputs({ m: new Map() })).toThrow(/inputs\.m.*Map/);
+  });
+});
