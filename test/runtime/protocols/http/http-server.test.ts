@@ -783,6 +783,75 @@ describe("HttpServerProtocol: upgrade", () => {
   });
 });
 
+describe("HttpServerProtocol: more life-cycle", () => {
+  it("closes each connection after its current response once the factory is closing", () => {
+    const s = serverOn(hello);
+    s.transport.receive("GET / HTTP/1.1\r\n\r\n");
+    expect(s.transport.disconnecting).toBe(false);
+    s.factory.closing = true;
+    s.transport.receive("GET / HTTP/1.1\r\n\r\n");
+    const { responses } = parseResponses(s.text());
+    expect(responses.map((r) => r.header("connection"))).toEqual([undefined, "close"]);
+    expect(s.transport.disconnecting).toBe(true);
+  });
+
+  it("switches protocols from an async handler, handing over bytes that arrived meanwhile", async () => {
+    const received: string[] = [];
+    class Recorder extends Protocol {
+      override dataReceived(data: Uint8Array): void {
+        received.push(Buffer.from(data).toString());
+      }
+    }
+    const s = serverOn(async (_req, res) => {
+      await Promise.resolve();
+      res.upgrade(new Recorder(), ["Upgrade", "x", "Connection", "Upgrade"]);
+    });
+    s.transport.receive("GET / HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nfirst");
+    s.transport.receive("second");
+    expect(s.transport.producerState).toBe("paused");
+    await settle();
+    expect(s.text()).toBe("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n");
+    expect(received).toEqual(["firstsecond"]);
+    expect(s.transport.producerState).toBe("producing");
+    s.transport.receive("third");
+    expect(received).toEqual(["firstsecond", "third"]);
+  });
+
+  it("fires onFinish once the whole response is handed to the transport", () => {
+    const order: string[] = [];
+    const s = serverOn((_req, res) => {
+      res.onFinish(() => order.push("finish"));
+      res.write("a");
+      order.push("wrote");
+      res.end();
+    });
+    s.transport.receive("GET / HTTP/1.1\r\n\r\n");
+    expect(order).toEqual(["wrote", "finish"]);
+  });
+
+  it("pauses a request body iterated slowly once 64 KiB wait unread", async () => {
+    let release: () => void = () => {};
+    let total = 0;
+    const s = serverOn(async (req, res) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      for await (const chunk of req) total += chunk.length;
+      res.end(String(total));
+    });
+    s.transport.receive("POST / HTTP/1.1\r\nContent-Length: 131072\r\n\r\n");
+    // The iterator attaches only once the handler gets there; before that, chunks are held.
+    release();
+    await settle();
+    // One chunk goes straight to the waiting loop; the next five queue up past 64 KiB.
+    for (let i = 0; i < 6; i++) s.transport.receive(Buffer.alloc(16 * 1024));
+    expect(s.transport.producerState).toBe("paused");
+    await settle();
+    expect(s.transport.producerState).toBe("producing");
+    for (let i = 0; i < 2; i++) s.transport.receive(Buffer.alloc(16 * 1024));
+    await settle();
+    expect(parseResponses(s.text()).responses[0]?.body).toBe("131072");
+  });
+});
+
 describe("HttpServerFactory options", () => {
   it("rejects a negative timeout, naming the option", () => {
     expect(() => new HttpServerFactory(new Clock(), hello, { headersTimeout: -1 })).toThrow(/headersTimeout/);
