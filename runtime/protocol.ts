@@ -157,7 +157,7 @@ export class Factory<P extends Protocol = Protocol> {
   buildProtocol(_addr: Address): P | null {
     if (this.protocol === undefined) throw new TypeError("Factory has no protocol class; override buildProtocol");
     const p = new this.protocol();
-    p.factory = this as unknown as Factory;
+    p.factory = this;
     return p;
   }
 
