@@ -30,6 +30,8 @@ import type { ConnectionOwner } from "./tcp-transport.js";
 export class TcpPort implements ListeningPort, ConnectionOwner {
   private listening = false;
   private host: Address;
+  /** @internal Abandons a port still being bound (set until it listens or fails). */
+  opening: (() => void) | null = null;
   /** TLS only: raw sockets accepted and not yet closed, so shutdown can end stuck handshakes. */
   private readonly rawSockets = new Set<net.Socket>();
 
@@ -74,13 +76,26 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
     }
     const port = new TcpPort(reactor, server, endpoint, factory);
     const d = new Deferred<ListeningPort>();
-    const onListenError = (error: Error): void => {
+    const giveUp = (error: Error): void => {
       server.removeListener("listening", onListening);
+      server.removeListener("error", onListenError);
       server.close();
+      port.opening = null;
+      reactor.removePort(port);
       factory.doStop();
-      d.errback(new CannotListenError(errnoOf(error), `cannot listen on ${describe(endpoint)}: ${error.message}`, { cause: error }));
+      d.errback(error);
+    };
+    const onListenError = (error: Error): void => {
+      giveUp(new CannotListenError(errnoOf(error), `cannot listen on ${describe(endpoint)}: ${error.message}`, { cause: error }));
+    };
+    // Shutdown before the port is bound: give up now, and close the server should it still
+    // come to listen (a host name being looked up binds later).
+    port.opening = () => {
+      giveUp(new CannotListenError("ECANCELED", `stopped listening on ${describe(endpoint)} before it was bound: the reactor shut down`));
+      server.once("listening", () => server.close());
     };
     const onListening = (): void => {
+      port.opening = null;
       server.removeListener("error", onListenError);
       server.on("error", (error) => {
         // After listening, errors come from accept() (EMFILE and the like): keep serving.
@@ -104,6 +119,7 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
       });
     }
     factory.doStart();
+    reactor.addPort(port);
     if (endpoint.kind === "unix") server.listen({ path: endpoint.path, backlog: endpoint.backlog });
     else server.listen({ port: endpoint.port, host: endpoint.interface, backlog: endpoint.backlog });
     return d;
@@ -128,6 +144,7 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
    * (established connections are closed by the reactor itself).
    */
   shutDown(): void {
+    this.opening?.();
     void this.stopListening();
     for (const raw of this.rawSockets) raw.destroy();
     this.rawSockets.clear();

@@ -27,6 +27,8 @@ export class UdpPort implements DatagramTransport {
   private open = false;
   private host: Address;
   private closing: Deferred<void> | null = null;
+  /** @internal Abandons the bind in progress (set until the port is bound or fails). */
+  opening: (() => void) | null = null;
 
   /** @internal */
   constructor(
@@ -56,12 +58,27 @@ export class UdpPort implements DatagramTransport {
     }
     const socket = dgram.createSocket({ type: isIPv6(iface) ? "udp6" : "udp4" });
     const udp = new UdpPort(reactor, socket, protocol, iface, port, maxPacketSize);
-    const onBindError = (error: Error): void => {
+    const giveUp = (error: Error): void => {
       socket.removeListener("listening", onListening);
-      socket.close();
-      d.errback(new CannotListenError(errnoOf(error), `cannot bind UDP ${iface}:${port}: ${error.message}`, { cause: error }));
+      socket.removeListener("error", onBindError);
+      // A failed bind may have closed the socket already; a second close() would throw.
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+      udp.opening = null;
+      reactor.removeUdpPort(udp);
+      d.errback(error);
+    };
+    const onBindError = (error: Error): void => {
+      giveUp(new CannotListenError(errnoOf(error), `cannot bind UDP ${iface}:${port}: ${error.message}`, { cause: error }));
+    };
+    udp.opening = () => {
+      giveUp(new CannotListenError("ECANCELED", `stopped binding UDP ${iface}:${port}: the reactor shut down`));
     };
     const onListening = (): void => {
+      udp.opening = null;
       socket.removeListener("error", onBindError);
       socket.on("error", (error) => {
         reactor.reportError("a UDP port", error);
@@ -74,6 +91,7 @@ export class UdpPort implements DatagramTransport {
     };
     socket.once("error", onBindError);
     socket.once("listening", onListening);
+    reactor.addUdpPort(udp);
     socket.bind(port, iface);
     return d;
   }
@@ -89,6 +107,11 @@ export class UdpPort implements DatagramTransport {
   }
 
   stopListening(): Deferred<void> {
+    if (this.opening !== null) {
+      // Still binding: abandon it (its Deferred fails); there is nothing else to close.
+      this.opening();
+      return succeed(undefined);
+    }
     if (this.closing !== null) return this.closing;
     if (!this.open) return succeed(undefined);
     this.open = false;

@@ -724,6 +724,20 @@ describe("TCP on NodeReactor", () => {
     await expect(other.connect(`tcp:127.0.0.1:${port}`, new Factory(Recorder))).rejects.toBeInstanceOf(ConnectionRefusedError);
   });
 
+  it("stop() while a port is still being bound abandons it: the listen fails and nothing stays open", async () => {
+    const r = start();
+    const factory = new Keeper(() => new Echo());
+    const pending = r.listen("tcp:0:interface=127.0.0.1", factory);
+    const stopped = r.stop();
+    const error = await pending.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await stopped;
+    expect(error).toMatchObject({ code: "WL_ERR_CANNOT_LISTEN", errno: "ECANCELED" });
+    expect([factory.starts, factory.stops, factory.numPorts]).toEqual([1, 1, 0]);
+  });
+
   it("connecting during shutdown fails with ReactorStateError", async () => {
     const r = start();
     let error: unknown = null;

@@ -106,6 +106,16 @@ describe("UDP on NodeReactor", () => {
     await first.stopListening();
   });
 
+  it("stop() while a UDP port is still binding abandons it", async () => {
+    reactor = new NodeReactor();
+    void reactor.run();
+    const protocol = new EchoUDP();
+    const pending = reactor.listenUDP(0, protocol, { interface: "127.0.0.1" });
+    await reactor.stop();
+    await expect(pending).rejects.toMatchObject({ code: "WL_ERR_CANNOT_LISTEN", errno: "ECANCELED" });
+    expect(protocol.started).toBe(0);
+  });
+
   it("stop() closes UDP ports and stops their protocols; listenUDP during shutdown is refused", async () => {
     reactor = new NodeReactor();
     void reactor.run();
