@@ -293,11 +293,12 @@ export class HttpResponse {
 
   /**
    * Calls `fn` once the connection's buffer has drained below its high-water mark (at once,
-   * synchronously, if it is not over it), or when the connection closes.
+   * synchronously, if it is not over it), or when the response is finished or its connection
+   * closed.
    * @param fn - the callback.
    */
   onDrain(fn: () => void): void {
-    if (!this.channel.writePaused || this.state === R_CLOSED) {
+    if (!this.channel.writePaused || this.state >= R_DONE) {
       fn();
       return;
     }
@@ -310,7 +311,7 @@ export class HttpResponse {
    *   `closed`).
    */
   drained(): Promise<void> {
-    if (!this.channel.writePaused || this.state === R_CLOSED) return Promise.resolve();
+    if (!this.channel.writePaused || this.state >= R_DONE) return Promise.resolve();
     return new Promise((resolve) => (this.drainFns ??= []).push(resolve));
   }
 
@@ -588,7 +589,8 @@ export class HttpResponse {
   private finish(): void {
     this.state = R_DONE;
     this.producer = null;
-    this.drainFns = null;
+    // Whoever waits to write more learns it is over (`finished`) rather than waiting forever.
+    this.fireDrain();
     const fn = this.finishFn;
     this.finishFn = null;
     this.closeFn = null;
