@@ -6,6 +6,7 @@
  * - `tcp-transport.ts`: `TcpTransport`, the `Transport` of TCP, TLS and unix connections.
  * - `tcp-port.ts`, `tcp-connector.ts`, `udp-port.ts`: listening ports, connectors, UDP.
  * - `map-socket-error.ts`: Node error codes to wirelab's typed errors.
+ * - `peer-address.ts`, `load-pem.ts`: the peer address for `buildProtocol`; key material.
  *
  * @module
  */

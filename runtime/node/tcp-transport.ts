@@ -160,6 +160,10 @@ export class TcpTransport implements Transport {
     if (!ok && slot !== null && !slot.paused) this.pauseProducer(slot);
   }
 
+  /**
+   * Stops reading, sends every buffered byte, then FIN, and closes; the protocol then gets
+   * `connectionLost(connectionDone)`. If the peer never reads, the close waits for it.
+   */
   loseConnection(): void {
     if ((this.flags & (DISCONNECTING | CLOSED)) !== 0) return;
     this.flags |= DISCONNECTING;
@@ -174,6 +178,12 @@ export class TcpTransport implements Transport {
     if (!socket.writableEnded) socket.end();
   }
 
+  /**
+   * Closes at once, discarding buffered bytes; this side gets `ConnectionAborted`. Over TCP the
+   * peer is sent a reset and sees `ConnectionResetError` (though if the reset arrives together
+   * with bytes it has not read yet, libuv may report a plain end of stream). TLS and unix
+   * sockets cannot send a reset: they are simply destroyed, and the peer sees the stream end.
+   */
   abortConnection(): void {
     if ((this.flags & (ABORTED | CLOSED)) !== 0) return;
     this.flags |= ABORTED | DISCONNECTING;
@@ -193,10 +203,12 @@ export class TcpTransport implements Transport {
     this.socket.end();
   }
 
+  /** The remote address; read from the socket on first call (ask before the close to be sure of it). */
   getPeer(): Address {
     return this.owner.peerAddressOf(this.socket);
   }
 
+  /** The local address; read from the socket on first call (ask before the close to be sure of it). */
   getHost(): Address {
     return this.owner.localAddressOf(this.socket);
   }
@@ -205,6 +217,16 @@ export class TcpTransport implements Transport {
     this.socket.setNoDelay(enabled);
   }
 
+  /**
+   * Attaches a producer. A push producer (`streaming` true) is paused when a write leaves the
+   * buffer at or past `highWaterMark` (at once if it already is) and resumed on `'drain'`. A
+   * pull producer gets `resumeProducing()` now, and again (on a later turn of the loop) each
+   * time everything written since has been handed to the kernel; one that writes nothing when
+   * asked is not asked again. A producer still attached when the connection closes gets
+   * `stopProducing()`; one attached to a closed transport gets it at once.
+   *
+   * @throws ProducerRegisteredError (`WL_ERR_PRODUCER_REGISTERED`) when one is attached.
+   */
   registerProducer(producer: Producer, streaming: boolean): void {
     if (this.producer !== null) throw new ProducerRegisteredError();
     if ((this.flags & CLOSED) !== 0) {
