@@ -146,6 +146,14 @@ function split(description: string): Parsed {
   return { kind: kind.toLowerCase(), args, kwargs };
 }
 
+/** The value given at position `index` or as `key=`, but not both. */
+function positional(description: string, p: Parsed, index: number, key: string): string | undefined {
+  const byPosition = p.args[index];
+  const byKey = p.kwargs.get(key);
+  if (byPosition !== undefined && byKey !== undefined) throw new InvalidEndpointError(description, `${key} given twice`);
+  return byPosition ?? byKey;
+}
+
 function takePort(description: string, value: string | undefined, name = "port"): number {
   if (value === undefined || !/^\d{1,5}$/.test(value) || Number(value) > 65535) {
     throw new InvalidEndpointError(description, `${name} must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
@@ -191,7 +199,7 @@ export function parseServerEndpoint(description: string | ServerEndpoint): Serve
     case "tcp":
     case "tls": {
       rejectUnknown(description, p, ["port", "interface", "backlog", "privateKey", "certKey"], 1);
-      const port = takePort(description, p.args[0] ?? p.kwargs.get("port"));
+      const port = takePort(description, positional(description, p, 0, "port"));
       const iface = p.kwargs.get("interface") ?? "0.0.0.0";
       const backlog = takeCount(description, p.kwargs.get("backlog"), "backlog", DEFAULT_BACKLOG);
       if (p.kind === "tcp") {
@@ -207,7 +215,7 @@ export function parseServerEndpoint(description: string | ServerEndpoint): Serve
     }
     case "unix": {
       rejectUnknown(description, p, ["address", "backlog", "mode"], 1);
-      const path = p.args[0] ?? p.kwargs.get("address");
+      const path = positional(description, p, 0, "address");
       if (path === undefined || path === "") throw new InvalidEndpointError(description, "unix needs a path");
       const backlog = takeCount(description, p.kwargs.get("backlog"), "backlog", DEFAULT_BACKLOG);
       const mode = p.kwargs.get("mode");
@@ -233,9 +241,9 @@ export function parseClientEndpoint(description: string | ClientEndpoint): Clien
     case "tcp":
     case "tls": {
       rejectUnknown(description, p, ["host", "port", "timeout", "bindAddress", "trustRoots", "servername", "verify"], 2);
-      const host = p.args[0] ?? p.kwargs.get("host");
+      const host = positional(description, p, 0, "host");
       if (host === undefined || host === "") throw new InvalidEndpointError(description, "a host is needed");
-      const port = takePort(description, p.args[1] ?? p.kwargs.get("port"));
+      const port = takePort(description, positional(description, p, 1, "port"));
       const timeout = takeSeconds(description, p.kwargs.get("timeout"));
       const bindAddress = p.kwargs.get("bindAddress");
       const base = { host, port, timeout, ...(bindAddress === undefined ? {} : { bindAddress }) };
@@ -259,7 +267,7 @@ export function parseClientEndpoint(description: string | ClientEndpoint): Clien
     }
     case "unix": {
       rejectUnknown(description, p, ["path", "timeout"], 1);
-      const path = p.args[0] ?? p.kwargs.get("path");
+      const path = positional(description, p, 0, "path");
       if (path === undefined || path === "") throw new InvalidEndpointError(description, "unix needs a path");
       return { kind: "unix", path, timeout: takeSeconds(description, p.kwargs.get("timeout")) };
     }
