@@ -191,6 +191,11 @@ export class MemoryReactor implements Reactor {
     this.hook = hook;
   }
 
+  /** Hands `error`, wrapped in an `UnhandledReactorError`, to the error hook. */
+  reportError(where: string, error: unknown): void {
+    this.hook(new UnhandledReactorError(where, error));
+  }
+
   // -------------------------------------------------------------------------------------------
   // Network
 

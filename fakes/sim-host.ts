@@ -128,6 +128,11 @@ export class SimHost implements Reactor {
     this.hook(error);
   }
 
+  /** Hands `error`, wrapped in an `UnhandledReactorError`, to the error hook. */
+  reportError(where: string, error: unknown): void {
+    this.hook(new UnhandledReactorError(where, error));
+  }
+
   // -------------------------------------------------------------------------------------------
   // Network
 

@@ -168,4 +168,12 @@ export interface Reactor extends Clock {
 
   /** Replaces the hook that receives errors thrown by timed calls and triggers. */
   setErrorHook(hook: ReactorErrorHook): void;
+
+  /**
+   * Hands an error that nothing else can handle to the error hook, wrapped in an
+   * `UnhandledReactorError` that names `where` it happened. Library code (a server's failed
+   * handler, a protocol callback that threw) reports through this instead of throwing into
+   * the loop.
+   */
+  reportError(where: string, error: unknown): void;
 }

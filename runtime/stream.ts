@@ -47,7 +47,7 @@ import {
 } from "./errors.js";
 import { Factory, Protocol } from "./protocol.js";
 import type { PushProducer, Transport } from "./protocol.js";
-import type { Clock, ListeningPort, Reactor } from "./reactor.js";
+import type { ListeningPort, Reactor } from "./reactor.js";
 
 /** Bytes buffered unread past which the transport is paused: 64 KiB. */
 export const DEFAULT_READ_HIGH_WATER_MARK = 64 * 1024;
@@ -707,8 +707,8 @@ export interface ServeOptions extends ConnectionOptions {
   /**
    * Told when a handler throws or rejects (its connection is then closed). The default
    * reports every error except `StreamClosedError` and `ReadLimitExceededError` (the peer
-   * went away or misbehaved; the connection is already closed) by throwing it from a timed
-   * call on the reactor, which hands it to the reactor's error hook.
+   * went away or misbehaved; the connection is already closed) to the reactor's
+   * `reportError`.
    */
   onError?: (error: unknown, conn: Connection) => void;
 }
@@ -721,13 +721,17 @@ export interface ServeOptions extends ConnectionOptions {
  * connection is closed (after its queued bytes are sent). A handler that passes the connection
  * on should `await conn.closed`.
  *
- * @param clock - the reactor (its clock reports handler errors).
+ * @param reactor - the reactor whose `reportError` hears of handler errors.
  * @param handler - run for each connection.
  * @param options - the connections' options and the error reporter.
  * @returns the factory.
  */
-export function streamFactory(clock: Clock, handler: ConnectionHandler, options: ServeOptions = {}): Factory<StreamProtocol> {
-  const onError = options.onError ?? ((error: unknown) => reportHandlerError(clock, error));
+export function streamFactory(
+  reactor: Pick<Reactor, "reportError">,
+  handler: ConnectionHandler,
+  options: ServeOptions = {},
+): Factory<StreamProtocol> {
+  const onError = options.onError ?? ((error: unknown) => reportHandlerError(reactor, error));
   const onConnection = (conn: Connection): void => {
     runHandler(handler, conn, onError);
   };
@@ -808,11 +812,7 @@ function handlerFailed(error: unknown, conn: Connection, onError: (error: unknow
   onError(error, conn);
 }
 
-function reportHandlerError(clock: Clock, error: unknown): void {
+function reportHandlerError(reactor: Pick<Reactor, "reportError">, error: unknown): void {
   if (error instanceof StreamClosedError || error instanceof ReadLimitExceededError) return;
-  clock.callLater(0, rethrow, error);
-}
-
-function rethrow(error: unknown): void {
-  throw error;
+  reactor.reportError("a connection handler", error);
 }

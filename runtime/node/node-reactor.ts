@@ -240,7 +240,6 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
     return !this.closingDown;
   }
 
-  /** @internal Reports an exception that nothing else could handle through the error hook. */
   reportError(where: string, error: unknown): void {
     const wrapped = new UnhandledReactorError(where, error);
     try {
