@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Test hygiene after every test: unhandled Deferred errors fail the test that left them, and
+    // fakes registered with useClean() are checked with assertClean() (see test/setup.ts).
+    setupFiles: ["test/setup.ts"],
     // The JSON report is what .ci/run counts; the default reporter is for people.
     reporters: ["default", "json"],
     outputFile: { json: ".vitest-results.json" },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { Deferred, fail } from "../../runtime/deferred.js";
+import { Deferred, fail, flushUnhandledErrors } from "../../runtime/deferred.js";
 import { UncleanReactorError } from "../../runtime/errors.js";
 import { Factory, Protocol } from "../../runtime/protocol.js";
 import { Clock } from "../../fakes/clock.js";
@@ -197,5 +197,13 @@ describe("useClean and checkRegistered", () => {
     clock.callLater(1, tick);
     clock.advance(1);
     expect(registeredCount()).toBe(1);
+  });
+});
+
+describe("the setup file (test/setup.ts, wired in vitest.config.ts)", () => {
+  it("turns unhandled-error tracking on for every test", () => {
+    fail(new Error("tracked"));
+    // With tracking off, flush returns nothing and the error would surface only at GC.
+    expect(flushUnhandledErrors().map((e) => e.message)).toEqual(["Unhandled error in Deferred: Error: tracked"]);
   });
 });
