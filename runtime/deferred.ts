@@ -22,12 +22,16 @@
 
 import type { Clock } from "./reactor.js";
 import {
+  AllFailedError,
   AlreadyCalledError,
   CancelledError,
+  FirstError,
   InvalidOptionError,
+  NotHeldError,
+  QueueOverflowError,
+  QueueUnderflowError,
   TimeoutError,
   UnhandledErrorInDeferred,
-  WirelabError,
 } from "./errors.js";
 
 /** What a callback may return: a value, or something that will produce one later. */
@@ -559,28 +563,6 @@ export function maybeDeferred<R, A extends unknown[]>(fn: (...args: A) => Awaita
   return succeed(result);
 }
 
-/** The first error of a `DeferredList` or `gatherResults`; the original is in `cause`. */
-export class FirstError extends WirelabError {
-  /** The position, in the list given, of the Deferred that failed. */
-  readonly index: number;
-
-  constructor(cause: unknown, index: number) {
-    super("WL_ERR_FIRST_ERROR", `Deferred #${index} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.index = index;
-  }
-}
-
-/** Every Deferred given to `race` failed; their errors are in `errors`, in order. */
-export class AllFailedError extends WirelabError {
-  /** The errors, in the order of the Deferreds given. */
-  readonly errors: readonly unknown[];
-
-  constructor(errors: unknown[]) {
-    super("WL_ERR_ALL_FAILED", `all ${errors.length} Deferreds failed`);
-    this.errors = errors;
-  }
-}
-
 /** One entry of a `DeferredList` result: `[true, value]` or `[false, error]`. */
 export type DeferredListEntry<T> = readonly [true, T] | readonly [false, unknown];
 
@@ -771,7 +753,7 @@ export class DeferredLock {
    * @throws Error when the lock is not held.
    */
   release(): void {
-    if (!this.locked) throw new Error("release() of a lock that is not held");
+    if (!this.locked) throw new NotHeldError("release() of a lock that is not held");
     const next = this.line.next();
     if (next === undefined) this.locked = false;
     else next.callback(this);
@@ -798,7 +780,7 @@ export class DeferredSemaphore {
    * @throws RangeError when `tokens` is less than 1.
    */
   constructor(tokens: number) {
-    if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError("DeferredSemaphore needs at least one token");
+    if (!Number.isInteger(tokens) || tokens < 1) throw new InvalidOptionError("tokens", "a DeferredSemaphore needs at least one token");
     this.tokens = tokens;
     this.limit = tokens;
   }
@@ -818,7 +800,7 @@ export class DeferredSemaphore {
    * @throws Error when every place is already free.
    */
   release(): void {
-    if (this.tokens >= this.limit) throw new Error("release() of a semaphore with no holder");
+    if (this.tokens >= this.limit) throw new NotHeldError("release() of a semaphore with no holder");
     const next = this.line.next();
     if (next === undefined) this.tokens++;
     else next.callback(this);
@@ -847,20 +829,6 @@ function runHolding<R, A extends unknown[]>(
       },
     ),
   );
-}
-
-/** `DeferredQueue.put` was called on a full queue. */
-export class QueueOverflowError extends WirelabError {
-  constructor(size: number) {
-    super("WL_ERR_QUEUE_OVERFLOW", `queue is full (${size} items)`);
-  }
-}
-
-/** `DeferredQueue.get` was called with the backlog of waiting getters full. */
-export class QueueUnderflowError extends WirelabError {
-  constructor(backlog: number) {
-    super("WL_ERR_QUEUE_UNDERFLOW", `too many pending gets (${backlog})`);
-  }
 }
 
 /** Options for {@link DeferredQueue}. */

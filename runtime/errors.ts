@@ -80,6 +80,49 @@ export class UnhandledReactorError extends WirelabError {
   }
 }
 
+/** The first error of a `DeferredList` or `gatherResults`; the original is in `cause`. */
+export class FirstError extends WirelabError {
+  /** The position, in the list given, of the Deferred that failed. */
+  readonly index: number;
+
+  constructor(cause: unknown, index: number) {
+    super("WL_ERR_FIRST_ERROR", `Deferred #${index} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.index = index;
+  }
+}
+
+/** Every Deferred given to `race` failed; their errors are in `errors`, in order. */
+export class AllFailedError extends WirelabError {
+  /** The errors, in the order of the Deferreds given. */
+  readonly errors: readonly unknown[];
+
+  constructor(errors: unknown[]) {
+    super("WL_ERR_ALL_FAILED", `all ${errors.length} Deferreds failed`);
+    this.errors = errors;
+  }
+}
+
+/** `DeferredQueue.put` was called on a full queue. */
+export class QueueOverflowError extends WirelabError {
+  constructor(size: number) {
+    super("WL_ERR_QUEUE_OVERFLOW", `queue is full (${size} items)`);
+  }
+}
+
+/** `DeferredQueue.get` was called with the backlog of waiting getters full. */
+export class QueueUnderflowError extends WirelabError {
+  constructor(backlog: number) {
+    super("WL_ERR_QUEUE_UNDERFLOW", `too many pending gets (${backlog})`);
+  }
+}
+
+/** `release()` was called on a `DeferredLock` or `DeferredSemaphore` that nobody holds. */
+export class NotHeldError extends WirelabError {
+  constructor(message: string) {
+    super("WL_ERR_NOT_HELD", message);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Options, endpoints and the reactor's life
 
@@ -514,6 +557,45 @@ export class WebSocketHandshakeError extends WirelabError {
   constructor(status: number, reason: string, message: string) {
     super("WL_ERR_WS_HANDSHAKE", message);
     this.status = status;
+    this.reason = reason;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The web application layer (runtime/web)
+
+/**
+ * Raised by a request handler to answer with an HTTP error status (as Tornado's `HTTPError`):
+ * the application turns it into `sendError(status)`. `logMessage` is for the log, never sent.
+ */
+export class HttpError extends WirelabError {
+  /** The HTTP status to answer with. */
+  readonly status: number;
+  /** A reason phrase to send instead of the registered one, or undefined. */
+  readonly reason: string | undefined;
+  /** What to log (not sent to the client). */
+  readonly logMessage: string;
+
+  constructor(status: number, logMessage = "", options?: WirelabErrorOptions & { reason?: string }) {
+    super("WL_ERR_HTTP_ERROR", logMessage === "" ? `HTTP ${status}` : `HTTP ${status}: ${logMessage}`, options);
+    this.status = status;
+    this.reason = options?.reason;
+    this.logMessage = logMessage;
+  }
+}
+
+/**
+ * A request handler was used out of order or with a value it cannot send: a write after
+ * `finish()`, a header change after the head was flushed, an array given to `write()`, a cookie
+ * value with forbidden characters. `reason` is stable: `finished`, `headers-sent`,
+ * `invalid-write`, `invalid-cookie`, `no-cookie-secret`.
+ */
+export class RequestHandlerUsageError extends WirelabError {
+  /** A stable, machine-readable reason. */
+  readonly reason: string;
+
+  constructor(reason: string, message: string) {
+    super("WL_ERR_WEB_USAGE", message);
     this.reason = reason;
   }
 }

@@ -7,10 +7,8 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  AllFailedError,
   Deferred,
   DeferredList,
-  FirstError,
   fail,
   flushUnhandledErrors,
   gatherResults,
@@ -18,7 +16,7 @@ import {
   succeed,
   trackUnhandledErrors,
 } from "../../runtime/deferred.js";
-import { CancelledError } from "../../runtime/errors.js";
+import { AllFailedError, CancelledError, FirstError } from "../../runtime/errors.js";
 import { drainMicrotasks } from "../../fakes/clock.js";
 
 beforeEach(() => {

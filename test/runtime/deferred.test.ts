@@ -2,15 +2,11 @@ import { runInNewContext } from "node:vm";
 import { setFlagsFromString } from "node:v8";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  AllFailedError,
   Deferred,
   DeferredList,
   DeferredLock,
   DeferredQueue,
   DeferredSemaphore,
-  FirstError,
-  QueueOverflowError,
-  QueueUnderflowError,
   fail,
   flushUnhandledErrors,
   gatherResults,
@@ -21,7 +17,7 @@ import {
   trackUnhandledErrors,
 } from "../../runtime/deferred.js";
 import type { UnhandledErrorInDeferred } from "../../runtime/errors.js";
-import { AlreadyCalledError, CancelledError, InvalidOptionError, TimeoutError } from "../../runtime/errors.js";
+import { AllFailedError, AlreadyCalledError, CancelledError, FirstError, InvalidOptionError, NotHeldError, QueueOverflowError, QueueUnderflowError, TimeoutError } from "../../runtime/errors.js";
 import { Clock } from "../../fakes/clock.js";
 
 type Outcome = { state: "pending" } | { state: "ok"; value: unknown } | { state: "failed"; error: unknown };
@@ -1051,7 +1047,7 @@ describe("DeferredLock", () => {
   });
 
   it("refuses to release a lock nobody holds", () => {
-    expect(() => new DeferredLock().release()).toThrow();
+    expect(() => new DeferredLock().release()).toThrow(NotHeldError);
   });
 
   it("takes a cancelled waiter out of line", () => {
@@ -1100,12 +1096,12 @@ describe("DeferredSemaphore", () => {
     sem.release();
     sem.release();
     expect(sem.tokens).toBe(2);
-    expect(() => sem.release()).toThrow();
+    expect(() => sem.release()).toThrow(NotHeldError);
   });
 
   it("rejects fewer than one token", () => {
-    expect(() => new DeferredSemaphore(0)).toThrow(RangeError);
-    expect(() => new DeferredSemaphore(1.5)).toThrow(RangeError);
+    expect(() => new DeferredSemaphore(0)).toThrow(InvalidOptionError);
+    expect(() => new DeferredSemaphore(1.5)).toThrow(InvalidOptionError);
   });
 
   it("takes a cancelled waiter out of line", () => {
