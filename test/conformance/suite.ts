@@ -155,6 +155,29 @@ export function conformanceSuite(makeWorld: WorldMaker): void {
     expect(conn.closeReason).toBeInstanceOf(ConnectionDone);
   });
 
+  it("half-close, async/await style: closeWrite() ends the server's reads, and its reply still arrives", async () => {
+    const endpoint = await world.listen(
+      streamFactory(world.server, async (conn) => {
+        const parts: string[] = [];
+        for await (const chunk of conn) parts.push(dec.decode(chunk));
+        const request = parts.join("");
+        await conn.write(`got ${request.length} bytes: ${request.toUpperCase()}`);
+      }),
+    );
+    const conn = await world.wait(dial(world.client, endpoint), "dial");
+    const talk = async (): Promise<string> => {
+      await conn.write("what ");
+      await conn.write("time is it");
+      conn.closeWrite();
+      const parts: string[] = [];
+      for await (const chunk of conn) parts.push(dec.decode(chunk));
+      return parts.join("");
+    };
+    expect(await world.wait(talk(), "the reply")).toBe("got 15 bytes: WHAT TIME IS IT");
+    await world.wait(conn.closed, "both halves to close");
+    expect(conn.closeReason).toBeInstanceOf(ConnectionDone);
+  });
+
   it("a line protocol (LineReceiver): every line answered in order, then closed on request", async () => {
     class Server extends LineReceiver {
       override lineReceived(line: Buffer): void {
