@@ -86,6 +86,8 @@ async function overSim(receiver: Receiver, frames: readonly Uint8Array[], chunki
 }
 
 const WITHIN = 64;
+// Fixed seeds keep the suite deterministic; a failure prints its seed and path all the same.
+const SEED = 20_261_122;
 const SMALL_LIMIT = 8;
 
 describe.each(CODECS.map((codec) => [codec.name, codec] as const))("%s through the fakes", (_name, codec: Codec) => {
@@ -103,7 +105,7 @@ describe.each(CODECS.map((codec) => [codec.name, codec] as const))("%s through t
         expect(buffer.max).toBeLessThanOrEqual(WITHIN + codec.overhead(WITHIN));
         expect(outcome.lost).toBe(true);
       },
-      { name: `${codec.name} pair delivery`, numRuns: 80 },
+      { name: `${codec.name} pair delivery`, numRuns: 80, seed: SEED },
     );
   });
 
@@ -119,7 +121,7 @@ describe.each(CODECS.map((codec) => [codec.name, codec] as const))("%s through t
         expect(buffer.max).toBeLessThanOrEqual(WITHIN + codec.overhead(WITHIN));
         expect(outcome.lost).toBe(true);
       },
-      { name: `${codec.name} sim delivery`, numRuns: 40 },
+      { name: `${codec.name} sim delivery`, numRuns: 40, seed: SEED + 1 },
     );
   });
 
@@ -155,7 +157,7 @@ describe.each(CODECS.map((codec) => [codec.name, codec] as const))("%s through t
         expect(receiver.failure).toBe(failure);
         expect(receiver.hooks).toHaveLength(1);
       },
-      { name: `${codec.name} over limit`, numRuns: 80 },
+      { name: `${codec.name} over limit`, numRuns: 80, seed: SEED + 2 },
     );
   });
 });
