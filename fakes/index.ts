@@ -120,3 +120,5 @@ export {
   DEFAULT_MAX_NAMED_LEFTOVERS,
 } from "./assert-clean.js";
 export type { CleanTarget, LeftoverKind, AssertCleanOptions, Leftover } from "./assert-clean.js";
+export { requestApp, DEFAULT_APP_REQUEST_MAX_STEPS } from "./app-request.js";
+export type { AppRequestOptions, AppResponse } from "./app-request.js";

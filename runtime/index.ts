@@ -18,6 +18,8 @@
  *   `httpRequest` and `ResponseParser` (client).
  * - `protocols/websocket/`: `WebSocketProtocol` (RFC 6455 connection, both roles),
  *   `FrameParser`, `FrameWriter`, handshake functions, `PerMessageDeflate`, `CloseCode`.
+ * - `web/`: the Tornado-style application layer: `Application`, `RequestHandler`, signed
+ *   cookies, XSRF, `WebSocketHandler`, `websocketConnect`.
  * - `node/`: `NodeReactor`, the only code that touches real sockets and timers.
  *
  * @module
@@ -113,6 +115,8 @@ export {
 export type { RandomClock, ReconnectingClientFactoryOptions } from "./reconnecting-client-factory.js";
 // The WebSocket entry point lists its exports by name.
 export * from "./protocols/websocket/index.js";
+// The web application layer lists its exports by name.
+export * from "./web/index.js";
 export { NodeReactor, DEFAULT_HIGH_WATER_MARK } from "./node/node-reactor.js";
 export type { NodeReactorOptions } from "./node/node-reactor.js";
 export * from "./errors.js";
