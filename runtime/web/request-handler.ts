@@ -661,6 +661,9 @@ export class RequestHandler {
       if (!supported.includes(method) || !METHOD_NAMES.includes(name) || !this.defines(name)) throw new HttpError(405);
       const streaming = cls.streamRequestBody === true;
       const http = this.request.http;
+      // A streamed body is not read until prepare() is done and dataReceived can take it;
+      // otherwise the server would hold what arrives meanwhile (up to maxBodySize).
+      if (streaming && http.bodyKind !== "none") http.pause();
       if (!streaming && http.bodyKind !== "none") this.request.setBody(await http.body());
       if (this.connectionClosed !== null) return;
       if (this.application.settings.xsrfCookies === true && !XSRF_SAFE_METHODS.has(method)) this.checkXsrfCookie();
@@ -770,6 +773,7 @@ export class RequestHandler {
         ended = true;
         if (!running && queue.length === 0) resolve();
       });
+      if (!running) http.resume();
     });
   }
 
