@@ -107,8 +107,14 @@ export async function requestApp(app: Application, method: string, path: string,
   const maxSteps = options.maxSteps ?? DEFAULT_APP_REQUEST_MAX_STEPS;
   const advance = options.advanceClock ?? true;
   let idleRounds = 0;
+  const giveUp = (step: number, detail: string): ReactorStalledError => {
+    // Nothing may linger: the connection goes, and the server's timers with it.
+    client.transport.abortConnection();
+    pump.flush();
+    return new ReactorStalledError(step, detail);
+  };
   for (let step = 0; !settled; step++) {
-    if (step >= maxSteps) throw new ReactorStalledError(step, `no response to ${method} ${path}`);
+    if (step >= maxSteps) throw giveUp(step, `no response to ${method} ${path}`);
     const moved = pump.flush() > 0;
     await drainMicrotasks();
     if (settled) break;
@@ -118,7 +124,7 @@ export async function requestApp(app: Application, method: string, path: string,
     }
     if (advance && clock.stepToNext()) continue;
     // Nothing can move: give pending work outside the clock a few turns, then give up.
-    if (++idleRounds > 3) throw new ReactorStalledError(step, `no response to ${method} ${path}, and nothing is pending`);
+    if (++idleRounds > 3) throw giveUp(step, `no response to ${method} ${path}, and nothing is pending`);
   }
   client.close();
   pump.flush();

@@ -358,6 +358,10 @@ export class RequestHandler {
   flush(): Promise<void> {
     if (this.finishedFlag) throw new RequestHandlerUsageError("finished", "flush() after finish()");
     const response = this.httpResponse;
+    if (response.closed) {
+      this.buffer = [];
+      return this.drained();
+    }
     if (!this.headersFlushed) {
       this.sendHead();
       // An empty write sends the head even when nothing was written yet.
@@ -381,6 +385,12 @@ export class RequestHandler {
     if (this.finishedFlag) throw new RequestHandlerUsageError("finished", "finish() called twice");
     if (chunk !== undefined) this.write(chunk);
     const response = this.httpResponse;
+    if (response.closed) {
+      // The client is gone: nothing to send, and onFinish is for finished responses.
+      this.finishedFlag = true;
+      this.buffer = [];
+      return this.drained();
+    }
     if (!this.headersFlushed) {
       if (this.status === 200 && (this.request.method === "GET" || this.request.method === "HEAD") && this.getHeader("Etag") === undefined) {
         const etag = this.computeEtag();

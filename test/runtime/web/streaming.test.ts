@@ -191,3 +191,37 @@ describe("onConnectionClose", () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe("a client gone before anything was flushed", () => {
+  it("makes flush() reject with StreamClosedError and finish() send nothing, without reports", async () => {
+    const gate = new Deferred<void>();
+    const outcomes: string[] = [];
+    class Slow extends RequestHandler {
+      override async get(): Promise<void> {
+        await gate;
+        this.write("never seen");
+        await this.flush().then(
+          () => outcomes.push("flushed"),
+          (e: unknown) => outcomes.push(e instanceof StreamClosedError ? "StreamClosedError" : String(e)),
+        );
+        await this.finish().catch(() => outcomes.push("finish rejected"));
+        outcomes.push(`finished=${this.finished}`);
+      }
+      override onFinish(): void {
+        outcomes.push("onFinish");
+      }
+    }
+    const errors: unknown[] = [];
+    const app = new Application([["/", Slow]], { onError: (e) => errors.push(e) });
+    const { pump, client } = serve(app, new Clock());
+    client.transport.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await settle(pump);
+    client.transport.abortConnection();
+    await settle(pump);
+    gate.callback(undefined);
+    await settle(pump);
+    expect(outcomes).toEqual(["StreamClosedError", "finish rejected", "finished=true"]);
+    expect(client.text()).toBe("");
+    expect(errors).toEqual([]);
+  });
+});
