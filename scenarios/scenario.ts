@@ -157,6 +157,12 @@ export interface WorkloadInstance {
   start(): void;
   /** Stops issuing operations; resolves once in-flight operations completed or timed out. */
   stop(): Promise<void>;
+  /**
+   * Optional: runs after the measured window closed and `stop()` resolved, with the recorder
+   * counting again; what it records counts in the point. For checks that belong to the window
+   * without being part of its load, such as idle-hold's liveness probe of every held connection.
+   */
+  finalCheck?(): Promise<void>;
   /** Closes every connection. */
   close(): Promise<void>;
   /** Scenario-specific figures for the point's `extra`, summed over workers by the runner. */
