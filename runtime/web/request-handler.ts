@@ -199,7 +199,10 @@ export class RequestHandler {
    */
   dataReceived(_chunk: Uint8Array): Awaitable<void> {}
 
-  /** Sets the headers every response starts with; override to add your own. */
+  /**
+   * Sets the headers every response starts with; override to add your own. It first runs from
+   * the base constructor, before a subclass's own fields are set: read settings, not fields.
+   */
   setDefaultHeaders(): void {}
 
   // -- Methods (override those you answer) -------------------------------------------------------
