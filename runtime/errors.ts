@@ -691,6 +691,20 @@ export class ForkStateError extends WirelabError {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Scenario benchmarks (scenarios/)
+
+/** A benchmark child (server under test or load worker) failed, exited early or would not start. */
+export class BenchChildError extends WirelabError {
+  /** Which child, e.g. `server tcp-echo/callback` or `load worker 0`. */
+  readonly child: string;
+
+  constructor(child: string, message: string) {
+    super("WL_ERR_BENCH_CHILD", `${child}: ${message}`);
+    this.child = child;
+  }
+}
+
 function describe(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   return String(value);

@@ -1,0 +1,41 @@
+/**
+ * http-hello, callback style: an `HttpServerFactory` whose handler answers at once.
+ *
+ * @module
+ */
+
+import type { Clock } from "../../runtime/reactor.js";
+import type { HttpRequest } from "../../runtime/protocols/http/http-request.js";
+import type { HttpResponse } from "../../runtime/protocols/http/http-response.js";
+import { HttpServerFactory } from "../../runtime/protocols/http/http-server-factory.js";
+import type { ServerHandle, ServerStartOptions } from "../scenario.js";
+import { startReactorServer } from "../reactor-server.js";
+import { HELLO_BODY, HELLO_CONTENT_TYPE } from "./hello.js";
+
+/**
+ * Answers "Hello, world".
+ * @param _request - the request (any path).
+ * @param response - where the answer goes.
+ */
+export function helloHandler(_request: HttpRequest, response: HttpResponse): void {
+  response.setHeader("Content-Type", HELLO_CONTENT_TYPE);
+  response.end(HELLO_BODY);
+}
+
+/**
+ * The callback-style server factory.
+ * @param clock - the reactor's clock.
+ * @returns the factory.
+ */
+export function helloFactory(clock: Clock): HttpServerFactory {
+  return new HttpServerFactory(clock, helloHandler);
+}
+
+/**
+ * Serves http-hello in the callback style on a `NodeReactor`.
+ * @param options - where to listen.
+ * @returns the running server.
+ */
+export function start(options: ServerStartOptions): Promise<ServerHandle> {
+  return startReactorServer(options, (reactor, endpoint) => reactor.listen(endpoint, helloFactory(reactor)));
+}

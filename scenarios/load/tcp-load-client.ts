@@ -1,0 +1,109 @@
+/**
+ * `TcpEchoClient`: the lean echo load client on `node:net`: one preallocated payload written per
+ * operation, the echo compared byte by byte as it arrives, no allocation per operation.
+ *
+ * @module
+ */
+
+import * as net from "node:net";
+import { LoadClient, OUTCOME_MISMATCH, OUTCOME_OK } from "./load-client.js";
+
+/** Where a load client connects. */
+export interface ConnectTarget {
+  /** The server's address. */
+  readonly host: string;
+  /** The server's port. */
+  readonly port: number;
+  /** A local address to connect from; absent lets the OS choose. */
+  readonly localAddress?: string;
+}
+
+/**
+ * Opens a `node:net` connection with Nagle off.
+ * @param target - where to connect.
+ * @returns the socket, once connected.
+ * @throws (rejects) the socket's error (`ECONNREFUSED`, `EADDRNOTAVAIL`, `EMFILE`, ...).
+ */
+export function connectSocket(target: ConnectTarget): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const options: net.NetConnectOpts = { host: target.host, port: target.port, noDelay: true };
+    if (target.localAddress !== undefined) options.localAddress = target.localAddress;
+    const socket = net.connect(options);
+    const onError = (error: Error): void => {
+      socket.destroy();
+      reject(error);
+    };
+    socket.once("error", onError);
+    socket.once("connect", () => {
+      socket.off("error", onError);
+      resolve(socket);
+    });
+  });
+}
+
+/** Echo client: sends `payload`, expects exactly `payload` back. */
+export class TcpEchoClient extends LoadClient {
+  private socket: net.Socket | null = null;
+  private received = 0;
+  private wrong = false;
+
+  /**
+   * @param target - where to connect.
+   * @param payload - the bytes of one operation (shared by all clients; never modified).
+   */
+  constructor(
+    private readonly target: ConnectTarget,
+    private readonly payload: Buffer,
+  ) {
+    super();
+  }
+
+  async connect(): Promise<void> {
+    const socket = await connectSocket(this.target);
+    this.socket = socket;
+    this.alive = true;
+    socket.on("data", (data: Buffer) => {
+      this.onData(data);
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      this.alive = false;
+      this.listener.clientLost(this);
+    });
+  }
+
+  send(): void {
+    this.received = 0;
+    this.wrong = false;
+    this.socket!.write(this.payload);
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    if (socket === null || socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once("close", () => {
+        resolve();
+      });
+      socket.end();
+    });
+  }
+
+  abort(): void {
+    this.socket?.destroy();
+  }
+
+  private onData(data: Buffer): void {
+    // Bytes nobody asked for (a broken server, or the tail of a timed-out echo) are dropped.
+    if (!this.busy) return;
+    const payload = this.payload;
+    let at = this.received;
+    const n = data.length;
+    for (let i = 0; i < n; i++) {
+      if (at >= payload.length || data[i] !== payload[at]) this.wrong = true;
+      at++;
+    }
+    this.received = at;
+    if (at >= payload.length) this.listener.operationDone(this, this.wrong || at > payload.length ? OUTCOME_MISMATCH : OUTCOME_OK);
+  }
+}
