@@ -1,0 +1,256 @@
+/**
+ * The report's charts: vega-lite specifications built from the report model, compiled by
+ * vega-lite and rendered to SVG strings by vega's headless `View` (renderer `none`, `toSVG()`),
+ * in Node, with no browser and no native dependency. Without node-canvas, vega estimates text
+ * widths, which is close enough for axis labels and legends.
+ *
+ * @module
+ */
+
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { ReportModel, Series } from "./analyze.js";
+import { SPECTRUM_PERCENTILES } from "./latency-spectrum.js";
+import type { PointSummary } from "./summarize-points.js";
+
+/** What a chart shows. */
+export type ChartKind = "throughput" | "p99" | "memory" | "spectrum" | "open-loop";
+
+/** A chart's specification, before rendering. */
+export interface ChartSpec {
+  /** Unique within a report, usable as an HTML id. */
+  readonly id: string;
+  readonly kind: ChartKind;
+  readonly series: string;
+  readonly title: string;
+  /** What the chart shows and what is missing from it (failed points are left out, and named). */
+  readonly caption: string;
+  readonly spec: TopLevelSpec;
+}
+
+/** A rendered chart. */
+export interface Chart extends ChartSpec {
+  /** A standalone `<svg>` element. */
+  readonly svg: string;
+}
+
+/** Chart size in CSS pixels. @defaultValue 520 × 260 */
+export const CHART_SIZE = { width: 520, height: 260 } as const;
+
+// A fixed style → colour mapping, so a style has the same colour in every chart.
+const STYLE_ORDER = ["callback", "async", "baseline", "raw", "twisted", "tornado"];
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
+
+function styleScale(styles: readonly string[]): { domain: string[]; range: string[] } {
+  const extra = styles.filter((s) => !STYLE_ORDER.includes(s)).sort();
+  const domain = [...STYLE_ORDER, ...extra].filter((s) => styles.includes(s));
+  return { domain, range: domain.map((s) => PALETTE[([...STYLE_ORDER, ...extra].indexOf(s)) % PALETTE.length] as string) };
+}
+
+const CONFIG = {
+  background: "white",
+  font: "Helvetica, Arial, sans-serif",
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  title: { fontSize: 14, anchor: "start" as const },
+};
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+function missingNote(points: readonly PointSummary[], has: (p: PointSummary) => boolean): string {
+  const missing = points.filter((p) => !has(p));
+  if (missing.length === 0) return "";
+  const names = missing.map((p) => `${p.style} at ${p.connections} (${p.ok.length === 0 ? "failed" : "not positive, cannot be shown on a log axis"})`);
+  return ` Not plotted: ${names.join(", ")}.`;
+}
+
+function lineChart(
+  s: Series,
+  kind: "throughput" | "p99" | "memory",
+  styles: readonly string[],
+): ChartSpec | undefined {
+  const metric = kind === "throughput" ? "throughput" : kind === "p99" ? "p99" : "memoryPerConnection";
+  const logY = kind !== "throughput";
+  const scale = kind === "throughput" ? 1 : kind === "p99" ? 1 / 1000 : 1 / 1024;
+  const yTitle = kind === "throughput" ? "throughput (ops/s), median" : kind === "p99" ? "p99 latency (ms), median" : "server memory per connection (KiB), median";
+  const rows = s.points.flatMap((p) => {
+    const m = p[metric];
+    // A log axis cannot show 0 or less (a memory increment lost in RSS noise); such points are
+    // named in the caption instead.
+    if (m === undefined || (logY && !(m.median.low > 0))) return [];
+    return [{ style: p.style, connections: p.connections, value: m.median.estimate * scale, low: m.median.low * scale, high: m.median.high * scale, runs: m.values.length }];
+  });
+  if (rows.length === 0) return undefined;
+  const plotted = new Set(rows.map((r) => `${r.style}|${r.connections}`));
+  const title =
+    kind === "throughput" ? `${s.label}: throughput vs connections` : kind === "p99" ? `${s.label}: p99 latency vs connections` : `${s.label}: memory per connection vs connections`;
+  const spec: TopLevelSpec = {
+    width: CHART_SIZE.width,
+    height: CHART_SIZE.height,
+    title,
+    config: CONFIG,
+    data: { values: rows },
+    encoding: {
+      x: {
+        field: "connections",
+        type: "quantitative",
+        title: "concurrent connections (log scale)",
+        scale: { type: "log" },
+        axis: { values: [...s.connections], format: ",d" },
+      },
+      color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles) },
+    },
+    layer: [
+      {
+        mark: { type: "rule", strokeWidth: 1.5, opacity: 0.6 },
+        encoding: {
+          y: { field: "low", type: "quantitative", title: yTitle, ...(logY ? { scale: { type: "log" } } : {}) },
+          y2: { field: "high" },
+        },
+      },
+      {
+        mark: { type: "line", point: true, strokeWidth: 2 },
+        encoding: { y: { field: "value", type: "quantitative", title: yTitle, ...(logY ? { scale: { type: "log" } } : {}) } },
+      },
+    ],
+  };
+  const what = kind === "throughput" ? "median throughput" : kind === "p99" ? "median p99 latency" : "median server memory per connection";
+  return {
+    id: `chart-${slug(s.id)}-${kind}`,
+    kind,
+    series: s.id,
+    title,
+    caption: `${what} over repeats, one line per style; vertical bars are 95% bootstrap intervals of the median.${kind === "memory" ? " Without a measured per-connection figure, memory per connection is the RSS increase over the smallest connection count per extra connection, so that count has none." : ""}${missingNote(
+      s.points.filter((p) => p.ok.length === 0 || p[metric] !== undefined),
+      (p) => plotted.has(`${p.style}|${p.connections}`),
+    )}`,
+    spec,
+  };
+}
+
+function largestCount(s: Series, has: (p: PointSummary) => boolean): number | undefined {
+  const counts = s.points.filter(has).map((p) => p.connections);
+  return counts.length === 0 ? undefined : Math.max(...counts);
+}
+
+function spectrumChart(s: Series, styles: readonly string[]): ChartSpec | undefined {
+  const c = largestCount(s, (p) => p.spectrum !== undefined);
+  if (c === undefined) return undefined;
+  const at = s.points.filter((p) => p.connections === c);
+  const rows = at.flatMap((p) => (p.spectrum?.values ?? []).map((v) => ({ style: p.style, percentile: v.label, value: Math.max(v.valueUs, 1) / 1000 })));
+  const title = `${s.label}: latency spectrum at ${c.toLocaleString("en-US")} connections`;
+  const spec: TopLevelSpec = {
+    width: CHART_SIZE.width,
+    height: CHART_SIZE.height,
+    title,
+    config: CONFIG,
+    data: { values: rows },
+    mark: { type: "line", point: true, strokeWidth: 2 },
+    encoding: {
+      x: { field: "percentile", type: "ordinal", sort: SPECTRUM_PERCENTILES.map((p) => p.label), title: "percentile", axis: { labelAngle: 0 } },
+      y: { field: "value", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" } },
+      color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles) },
+    },
+  };
+  return {
+    id: `chart-${slug(s.id)}-spectrum`,
+    kind: "spectrum",
+    series: s.id,
+    title,
+    caption: `percentiles of the HDR histograms of all successful runs, merged, at the largest connection count measured.${missingNote(at, (p) => p.spectrum !== undefined)}`,
+    spec,
+  };
+}
+
+function openLoopChart(s: Series, styles: readonly string[]): ChartSpec | undefined {
+  const c = largestCount(s, (p) => p.spectrum !== undefined && p.uncorrectedSpectrum !== undefined);
+  if (c === undefined) return undefined;
+  const at = s.points.filter((p) => p.connections === c);
+  const rows = at.flatMap((p) => [
+    ...(p.spectrum?.values ?? []).map((v) => ({ style: p.style, percentile: v.label, value: Math.max(v.valueUs, 1) / 1000, latency: "corrected" })),
+    ...(p.uncorrectedSpectrum?.values ?? []).map((v) => ({ style: p.style, percentile: v.label, value: Math.max(v.valueUs, 1) / 1000, latency: "uncorrected" })),
+  ]);
+  const title = `${s.label}: corrected vs uncorrected latency at ${c.toLocaleString("en-US")} connections`;
+  const spec: TopLevelSpec = {
+    width: CHART_SIZE.width,
+    height: CHART_SIZE.height,
+    title,
+    config: CONFIG,
+    data: { values: rows },
+    mark: { type: "line", point: true, strokeWidth: 2 },
+    encoding: {
+      x: { field: "percentile", type: "ordinal", sort: SPECTRUM_PERCENTILES.map((p) => p.label), title: "percentile", axis: { labelAngle: 0 } },
+      y: { field: "value", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" } },
+      color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles) },
+      strokeDash: { field: "latency", type: "nominal", title: "latency", scale: { domain: ["corrected", "uncorrected"], range: [[1, 0], [6, 4]] } },
+    },
+  };
+  return {
+    id: `chart-${slug(s.id)}-open-loop`,
+    kind: "open-loop",
+    series: s.id,
+    title,
+    caption:
+      "corrected latency counts from when each request was due (coordinated omission corrected); uncorrected counts from when it was actually sent, and hides queueing behind slow answers.",
+    spec,
+  };
+}
+
+/**
+ * The chart specifications of a report, in display order: per series, throughput, p99 and memory
+ * per connection against connections, the latency spectrum at the largest connection count, and
+ * for open-loop series corrected beside uncorrected latency.
+ *
+ * @param model - The analysed report.
+ * @returns The specifications (series with no data for a chart get no such chart).
+ */
+export function chartSpecs(model: ReportModel): ChartSpec[] {
+  const styles = [...new Set(model.series.flatMap((s) => s.styles))];
+  const out: ChartSpec[] = [];
+  for (const s of model.series) {
+    for (const c of [
+      lineChart(s, "throughput", styles),
+      lineChart(s, "p99", styles),
+      lineChart(s, "memory", styles),
+      spectrumChart(s, styles),
+      s.rate === undefined ? undefined : openLoopChart(s, styles),
+    ]) {
+      if (c !== undefined) out.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * Compiles a vega-lite specification and renders it to an SVG string, headless. Element ids in
+ * the SVG (clip paths, gradients) are prefixed with `idPrefix` so several charts can be inlined
+ * in one page without their ids colliding.
+ *
+ * @param spec - The vega-lite specification.
+ * @param idPrefix - A prefix unique to this chart in its page.
+ * @returns The `<svg>` markup.
+ */
+export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  try {
+    const svg = await view.toSVG();
+    return svg.replace(/\bid="([^"]+)"/g, `id="${idPrefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${idPrefix}-$1)`);
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * Builds and renders every chart of a report.
+ *
+ * @param model - The analysed report.
+ * @returns The rendered charts, in display order.
+ */
+export async function renderCharts(model: ReportModel): Promise<Chart[]> {
+  const out: Chart[] = [];
+  // One at a time: vega views are cheap, but rendering dozens at once only adds memory.
+  for (const c of chartSpecs(model)) out.push({ ...c, svg: await renderSvg(c.spec, c.id) });
+  return out;
+}

@@ -1,0 +1,305 @@
+/**
+ * Reading `results.json` files. The types below are the report's own view of the results format
+ * that `wirelab bench` writes (documented in scenarios/results.ts and README.md); they are
+ * declared here, not imported, because `reports/` depends on the file format only. Every field is
+ * validated, so a malformed file fails with the path of the bad field instead of a chart of NaN.
+ *
+ * @module
+ */
+
+import { readFile } from "node:fs/promises";
+import { ResultsFormatError } from "./errors.js";
+
+/** The results schema versions this reader understands. */
+export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1];
+
+/** Where and how a results file was produced. */
+export interface RunEnvironment {
+  readonly nodeVersion: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryBytes: number;
+  readonly os: string;
+  readonly commit: string;
+  readonly command: string;
+  readonly startedAt: string;
+  readonly peers: Readonly<Record<string, string>>;
+}
+
+/** Latency percentiles in microseconds. */
+export interface Percentiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+/** One measured run: a scenario, a style, a connection count, one repeat. */
+export interface RunPoint {
+  readonly scenario: string;
+  readonly style: string;
+  readonly mode: "real" | "sim";
+  readonly loadGenerator: string;
+  readonly connections: number;
+  readonly repeat: number;
+  readonly durationMs: number;
+  /** Open-loop target rate (ops/s); absent for closed-loop runs. */
+  readonly rate?: number;
+  readonly throughput: number;
+  readonly operations: number;
+  /** Corrected for coordinated omission in open-loop runs. */
+  readonly latencyUs: Percentiles;
+  readonly uncorrectedLatencyUs?: Percentiles;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly mismatches: number;
+  readonly serverRssBytes: number;
+  readonly serverCpuPercent: number;
+  readonly serverCpuUsPerOp: number;
+  readonly serverEventLoopUtilization?: number;
+  readonly clientCpuPercent: number;
+  readonly clientWorkers: number;
+  readonly generatorSaturated: boolean;
+  readonly extra?: Readonly<Record<string, number>>;
+  /** HDR histogram (µs), compressed base64. */
+  readonly histogram: string;
+  readonly uncorrectedHistogram?: string;
+  /** Set when the point failed as a whole: none of its figures may be shown as a number. */
+  readonly failure?: string;
+}
+
+/** The sweep as asked for. */
+export interface RunParameters {
+  readonly scenarios: readonly string[];
+  readonly styles: readonly string[];
+  readonly connections: readonly number[];
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly repeat: number;
+  readonly rate?: number;
+  readonly sim: boolean;
+}
+
+/** A whole, validated results file. */
+export interface RunResults {
+  readonly schemaVersion: number;
+  readonly environment: RunEnvironment;
+  readonly parameters: RunParameters;
+  readonly points: readonly RunPoint[];
+  /** Where it was read from (not part of the file). */
+  readonly source: string;
+}
+
+type Json = Record<string, unknown>;
+
+/** Walks one JSON object, reading typed fields and naming the path of the first bad one. */
+class FieldReader {
+  constructor(
+    private readonly source: string,
+    private readonly path: string,
+    private readonly value: Json,
+  ) {}
+
+  static root(source: string, value: unknown): FieldReader {
+    if (!isObject(value)) throw new ResultsFormatError(source, "$", `expected an object, got ${describe(value)}`);
+    return new FieldReader(source, "", value);
+  }
+
+  private at(key: string): string {
+    return this.path === "" ? key : `${this.path}.${key}`;
+  }
+
+  fail(key: string, problem: string): never {
+    throw new ResultsFormatError(this.source, this.at(key), problem);
+  }
+
+  has(key: string): boolean {
+    return this.value[key] !== undefined;
+  }
+
+  string(key: string): string {
+    const v = this.value[key];
+    if (typeof v !== "string") this.fail(key, `expected a string, got ${describe(v)}`);
+    return v;
+  }
+
+  number(key: string, check: "any" | "nonNegative" | "positive" | "integer" = "nonNegative"): number {
+    const v = this.value[key];
+    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(key, `expected a finite number, got ${describe(v)}`);
+    if (check !== "any" && v < 0) this.fail(key, `expected a number ≥ 0, got ${v}`);
+    if (check === "positive" && v <= 0) this.fail(key, `expected a number > 0, got ${v}`);
+    if (check === "integer" && !Number.isInteger(v)) this.fail(key, `expected an integer, got ${v}`);
+    return v;
+  }
+
+  boolean(key: string): boolean {
+    const v = this.value[key];
+    if (typeof v !== "boolean") this.fail(key, `expected true or false, got ${describe(v)}`);
+    return v;
+  }
+
+  object(key: string): FieldReader {
+    const v = this.value[key];
+    if (!isObject(v)) this.fail(key, `expected an object, got ${describe(v)}`);
+    return new FieldReader(this.source, this.at(key), v);
+  }
+
+  array(key: string): FieldReader[] {
+    const v = this.value[key];
+    if (!Array.isArray(v)) this.fail(key, `expected an array, got ${describe(v)}`);
+    return v.map((item: unknown, i) => {
+      if (!isObject(item)) throw new ResultsFormatError(this.source, `${this.at(key)}[${i}]`, `expected an object, got ${describe(item)}`);
+      return new FieldReader(this.source, `${this.at(key)}[${i}]`, item);
+    });
+  }
+
+  strings(key: string): string[] {
+    const v = this.value[key];
+    if (!Array.isArray(v)) this.fail(key, `expected an array of strings, got ${describe(v)}`);
+    return v.map((item: unknown, i) => {
+      if (typeof item !== "string") this.fail(`${key}[${i}]`, `expected a string, got ${describe(item)}`);
+      return item;
+    });
+  }
+
+  numbers(key: string): number[] {
+    const v = this.value[key];
+    if (!Array.isArray(v)) this.fail(key, `expected an array of numbers, got ${describe(v)}`);
+    return v.map((item: unknown, i) => {
+      if (typeof item !== "number" || !Number.isFinite(item)) this.fail(`${key}[${i}]`, `expected a finite number, got ${describe(item)}`);
+      return item;
+    });
+  }
+
+  record<T>(key: string, kind: "string" | "number"): Record<string, T> {
+    const sub = this.object(key);
+    const out: Record<string, T> = {};
+    for (const k of Object.keys(sub.value).sort()) {
+      out[k] = (kind === "string" ? sub.string(k) : sub.number(k, "any")) as T;
+    }
+    return out;
+  }
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return "nothing (the field is missing)";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === "number") return `the number ${v}`;
+  return `a ${typeof v}`;
+}
+
+function readPercentiles(r: FieldReader): Percentiles {
+  const p: Percentiles = { p50: r.number("p50"), p90: r.number("p90"), p99: r.number("p99"), p999: r.number("p999"), max: r.number("max") };
+  // Percentiles of one histogram cannot decrease; if they do, the writer is broken and every
+  // comparison built on them would be too.
+  const order: (keyof Percentiles)[] = ["p50", "p90", "p99", "p999", "max"];
+  for (let i = 1; i < order.length; i++) {
+    const lo = order[i - 1] as keyof Percentiles;
+    const hi = order[i] as keyof Percentiles;
+    if (p[hi] < p[lo]) r.fail(hi, `${hi} (${p[hi]}) is below ${lo} (${p[lo]})`);
+  }
+  return p;
+}
+
+function readPoint(r: FieldReader): RunPoint {
+  const mode = r.string("mode");
+  if (mode !== "real" && mode !== "sim") r.fail("mode", `expected "real" or "sim", got ${JSON.stringify(mode)}`);
+  const point: RunPoint = {
+    scenario: r.string("scenario"),
+    style: r.string("style"),
+    mode,
+    loadGenerator: r.string("loadGenerator"),
+    connections: r.number("connections", "integer"),
+    repeat: r.number("repeat", "integer"),
+    durationMs: r.number("durationMs"),
+    ...(r.has("rate") ? { rate: r.number("rate", "positive") } : {}),
+    throughput: r.number("throughput"),
+    operations: r.number("operations"),
+    latencyUs: readPercentiles(r.object("latencyUs")),
+    ...(r.has("uncorrectedLatencyUs") ? { uncorrectedLatencyUs: readPercentiles(r.object("uncorrectedLatencyUs")) } : {}),
+    errors: r.number("errors", "integer"),
+    timeouts: r.number("timeouts", "integer"),
+    mismatches: r.number("mismatches", "integer"),
+    serverRssBytes: r.number("serverRssBytes"),
+    serverCpuPercent: r.number("serverCpuPercent"),
+    serverCpuUsPerOp: r.number("serverCpuUsPerOp"),
+    ...(r.has("serverEventLoopUtilization") ? { serverEventLoopUtilization: r.number("serverEventLoopUtilization") } : {}),
+    clientCpuPercent: r.number("clientCpuPercent"),
+    clientWorkers: r.number("clientWorkers", "integer"),
+    generatorSaturated: r.boolean("generatorSaturated"),
+    ...(r.has("extra") ? { extra: r.record<number>("extra", "number") } : {}),
+    histogram: r.string("histogram"),
+    ...(r.has("uncorrectedHistogram") ? { uncorrectedHistogram: r.string("uncorrectedHistogram") } : {}),
+    ...(r.has("failure") ? { failure: r.string("failure") } : {}),
+  };
+  if (point.connections < 1) r.fail("connections", `expected at least 1 connection, got ${point.connections}`);
+  return point;
+}
+
+/**
+ * Validates a parsed results object and returns it typed.
+ *
+ * @param json - The parsed JSON.
+ * @param source - Where it came from, for error messages and provenance.
+ * @returns The validated results.
+ * @throws {@link ResultsFormatError} `WL_ERR_RESULTS_FORMAT` naming the first bad field, or an
+ *   unsupported `schemaVersion`.
+ */
+export function parseResults(json: unknown, source: string): RunResults {
+  const root = FieldReader.root(source, json);
+  const version = root.number("schemaVersion", "any");
+  if (!SUPPORTED_SCHEMA_VERSIONS.includes(version)) {
+    root.fail("schemaVersion", `unsupported results schema version ${version} (this report reads ${SUPPORTED_SCHEMA_VERSIONS.join(", ")})`);
+  }
+  const env = root.object("environment");
+  const environment: RunEnvironment = {
+    nodeVersion: env.string("nodeVersion"),
+    cpuModel: env.string("cpuModel"),
+    cores: env.number("cores", "integer"),
+    memoryBytes: env.number("memoryBytes"),
+    os: env.string("os"),
+    commit: env.string("commit"),
+    command: env.string("command"),
+    startedAt: env.string("startedAt"),
+    peers: env.record<string>("peers", "string"),
+  };
+  const par = root.object("parameters");
+  const parameters: RunParameters = {
+    scenarios: par.strings("scenarios"),
+    styles: par.strings("styles"),
+    connections: par.numbers("connections"),
+    durationMs: par.number("durationMs"),
+    warmupMs: par.number("warmupMs"),
+    repeat: par.number("repeat", "integer"),
+    ...(par.has("rate") ? { rate: par.number("rate", "positive") } : {}),
+    sim: par.boolean("sim"),
+  };
+  const points = root.array("points").map(readPoint);
+  return { schemaVersion: version, environment, parameters, points, source };
+}
+
+/**
+ * Reads and validates a results file.
+ *
+ * @param path - The path of a `results.json`.
+ * @returns The validated results, with `source` set to `path`.
+ * @throws {@link ResultsFormatError} `WL_ERR_RESULTS_FORMAT` when the file is not JSON or a field is
+ *   bad; the file system's error (e.g. `ENOENT`) when it cannot be read.
+ */
+export async function readResults(path: string): Promise<RunResults> {
+  const text = await readFile(path, "utf8");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ResultsFormatError(path, "$", `not valid JSON (${error instanceof Error ? error.message : String(error)})`, error);
+  }
+  return parseResults(json, path);
+}

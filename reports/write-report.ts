@@ -1,0 +1,94 @@
+/**
+ * Writes a report: results files in, `report.md`, `report.html` and `charts/*.svg` out.
+ *
+ * @module
+ */
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { analyze, type AnalyzeOptions } from "./analyze.js";
+import { renderCharts } from "./charts.js";
+import { renderHtml } from "./html.js";
+import { renderMarkdown } from "./markdown.js";
+import { parseResults, readResults, type RunResults } from "./read-results.js";
+import { buildDocument } from "./report-document.js";
+
+/**
+ * A results file given by path, or a results object already in memory (such as the runner's
+ * `Results`); either way it is validated before use.
+ */
+export type ResultsInput = string | object;
+
+/** What {@link writeReport} needs. */
+export interface WriteReportOptions extends AnalyzeOptions {
+  /** One or more results files; runs of the same point in several files are pooled as repeats. */
+  readonly results: ResultsInput | readonly ResultsInput[];
+  /** A baseline run (one or more files) to compare against. */
+  readonly baseline?: ResultsInput | readonly ResultsInput[];
+  /** The output folder; created if missing. */
+  readonly out: string;
+  /** The command line that made the report, shown with the provenance. */
+  readonly reportCommand?: string;
+}
+
+/** The files a report wrote. */
+export interface WrittenReport {
+  readonly markdown: string;
+  readonly html: string;
+  readonly charts: readonly string[];
+}
+
+/**
+ * Reads and validates results given by path or as objects.
+ *
+ * @param input - Paths and/or objects.
+ * @returns The validated results, in order.
+ * @throws `ResultsFormatError` `WL_ERR_RESULTS_FORMAT` for a malformed file or object.
+ */
+export async function loadResults(input: ResultsInput | readonly ResultsInput[]): Promise<RunResults[]> {
+  const list: readonly ResultsInput[] = Array.isArray(input) ? (input as readonly ResultsInput[]) : [input];
+  const out: RunResults[] = [];
+  for (const [i, item] of list.entries()) {
+    if (typeof item === "string") {
+      out.push(await readResults(item));
+    } else {
+      const source = "source" in item && typeof item.source === "string" ? item.source : `results object ${i + 1}`;
+      out.push(parseResults(item, source));
+    }
+  }
+  return out;
+}
+
+/**
+ * Analyses results and writes `report.md`, `report.html` (self-contained) and one SVG per chart
+ * under `charts/` (which the Markdown links to).
+ *
+ * @param options - Results, baseline, output folder and analysis thresholds.
+ * @returns The paths written.
+ * @throws `ResultsFormatError` `WL_ERR_RESULTS_FORMAT` for malformed results; RangeError when
+ *   no results are given or a threshold is out of range; file system errors when a file cannot be
+ *   read or the folder cannot be written.
+ * @example
+ * ```ts
+ * const { markdown, html } = await writeReport({ results: "results/results.json", out: "results", sloP99Ms: 10 });
+ * ```
+ */
+export async function writeReport(options: WriteReportOptions): Promise<WrittenReport> {
+  const results = await loadResults(options.results);
+  const baseline = options.baseline === undefined ? undefined : await loadResults(options.baseline);
+  const model = analyze(results, baseline, options);
+  const charts = await renderCharts(model);
+  const blocks = buildDocument(model, charts, options.reportCommand === undefined ? {} : { reportCommand: options.reportCommand });
+  await mkdir(join(options.out, "charts"), { recursive: true });
+  const markdown = join(options.out, "report.md");
+  const html = join(options.out, "report.html");
+  const chartPaths: string[] = [];
+  for (const ch of charts) {
+    const path = join(options.out, "charts", `${ch.id}.svg`);
+    await writeFile(path, ch.svg);
+    chartPaths.push(path);
+  }
+  await writeFile(markdown, renderMarkdown(blocks));
+  await writeFile(html, renderHtml(blocks));
+  return { markdown, html, charts: chartPaths };
+}
