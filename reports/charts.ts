@@ -41,10 +41,11 @@ export const CHART_SIZE = { width: 520, height: 260 } as const;
 const STYLE_ORDER = ["callback", "async", "baseline", "raw", "twisted", "tornado"];
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
 
-function styleScale(styles: readonly string[]): { domain: string[]; range: string[] } {
-  const extra = styles.filter((s) => !STYLE_ORDER.includes(s)).sort();
-  const domain = [...STYLE_ORDER, ...extra].filter((s) => styles.includes(s));
-  return { domain, range: domain.map((s) => PALETTE[([...STYLE_ORDER, ...extra].indexOf(s)) % PALETTE.length] as string) };
+/** The colour scale of one chart: only the styles it shows, each in its report-wide colour. */
+function styleScale(allStyles: readonly string[], shown: readonly string[]): { domain: string[]; range: string[] } {
+  const order = [...STYLE_ORDER, ...allStyles.filter((s) => !STYLE_ORDER.includes(s)).sort()];
+  const domain = order.filter((s) => shown.includes(s));
+  return { domain, range: domain.map((s) => PALETTE[order.indexOf(s) % PALETTE.length] as string) };
 }
 
 const CONFIG = {
@@ -100,7 +101,7 @@ function lineChart(
         scale: { type: "log" },
         axis: { values: [...s.connections], format: ",d" },
       },
-      color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles) },
+      color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles, [...new Set(rows.map((r) => r.style))]) },
     },
     layer: [
       {
@@ -151,7 +152,7 @@ function spectrumChart(s: Series, styles: readonly string[]): ChartSpec | undefi
     encoding: {
       x: { field: "percentile", type: "ordinal", sort: SPECTRUM_PERCENTILES.map((p) => p.label), title: "percentile", axis: { labelAngle: 0 } },
       y: { field: "value", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" } },
-      color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles) },
+      color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles, [...new Set(rows.map((r) => r.style))]) },
     },
   };
   return {
@@ -183,7 +184,7 @@ function openLoopChart(s: Series, styles: readonly string[]): ChartSpec | undefi
     encoding: {
       x: { field: "percentile", type: "ordinal", sort: SPECTRUM_PERCENTILES.map((p) => p.label), title: "percentile", axis: { labelAngle: 0 } },
       y: { field: "value", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" } },
-      color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles) },
+      color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles, [...new Set(rows.map((r) => r.style))]) },
       strokeDash: { field: "latency", type: "nominal", title: "latency", scale: { domain: ["corrected", "uncorrected"], range: [[1, 0], [6, 4]] } },
     },
   };
