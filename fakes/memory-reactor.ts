@@ -6,8 +6,7 @@
  * @module
  */
 
-import { Deferred, DeferredList, fail, maybeDeferred, succeed } from "../runtime/deferred.js";
-import type { Awaitable } from "../runtime/deferred.js";
+import { Deferred, fail, succeed } from "../runtime/deferred.js";
 import { parseClientEndpoint, parseServerEndpoint } from "../runtime/endpoints.js";
 import type { ClientEndpoint, ServerEndpoint } from "../runtime/endpoints.js";
 import {
@@ -35,6 +34,7 @@ import type {
 } from "../runtime/reactor.js";
 import { toBytes } from "./chunking.js";
 import { Clock } from "./clock.js";
+import { SystemEventTriggers } from "./system-event-triggers.js";
 import { MemoryTransport, Pump } from "./loopback.js";
 import type { ConnectPairOptions } from "./loopback.js";
 import { SeededRandom } from "./random.js";
@@ -73,10 +73,6 @@ export interface MemoryReactorOptions {
 
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
 
-interface Trigger {
-  readonly handle: TriggerHandle;
-  readonly fn: () => unknown;
-}
 
 type Phase = "idle" | "starting" | "running" | "stopping" | "stopped";
 
@@ -110,7 +106,7 @@ export class MemoryReactor implements Reactor {
   private phase: Phase = "idle";
   private nextPort: number;
   private readonly firstPort: number;
-  private readonly triggers: Trigger[] = [];
+  private readonly triggers = new SystemEventTriggers();
   private readonly whenStopped = new Deferred<void>();
 
   /**
@@ -317,14 +313,11 @@ export class MemoryReactor implements Reactor {
   }
 
   addSystemEventTrigger(phase: TriggerPhase, event: SystemEvent, fn: () => unknown): TriggerHandle {
-    const handle: TriggerHandle = { phase, event };
-    this.triggers.push({ handle, fn });
-    return handle;
+    return this.triggers.add(phase, event, fn);
   }
 
   removeSystemEventTrigger(handle: TriggerHandle): void {
-    const i = this.triggers.findIndex((t) => t.handle === handle);
-    if (i >= 0) this.triggers.splice(i, 1);
+    this.triggers.remove(handle);
   }
 
   /**
@@ -392,43 +385,10 @@ export class MemoryReactor implements Reactor {
    * once the whole event has run, so one bad trigger cannot leave the reactor half-stopped.
    */
   private fireEvent(event: SystemEvent, builtinDuring: () => void, afterDuring?: () => void): Deferred<void> {
-    const errors: UnhandledReactorError[] = [];
-    const run = (phase: TriggerPhase): unknown[] => {
-      const results: unknown[] = [];
-      for (const t of this.triggers.filter((x) => x.handle.phase === phase && x.handle.event === event)) {
-        if (!this.triggers.includes(t)) continue;
-        try {
-          results.push(t.fn());
-        } catch (error) {
-          errors.push(new UnhandledReactorError(`a ${phase} ${event} trigger`, error));
-        }
-      }
-      return results;
-    };
-    const waits = run("before")
-      .filter((r): r is Awaitable<unknown> => r instanceof Deferred || isThenable(r))
-      .map((r) =>
-        maybeDeferred(() => r).addErrback((error: unknown) => {
-          errors.push(new UnhandledReactorError(`a before ${event} trigger`, error));
-        }),
-      );
-    return DeferredList(waits).addCallback(() => {
-      builtinDuring();
-      run("during");
-      afterDuring?.();
-      run("after");
-      for (const error of errors) this.hook(error);
-    });
+    return this.triggers.fire(event, builtinDuring, afterDuring, (error) => this.hook(error));
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
-}
 
 /** A port recorded by `MemoryReactor.listen`. */
 export class MemoryListeningPort implements ListeningPort {
