@@ -11,8 +11,8 @@ import { NodeReactor } from "../runtime/node/node-reactor.js";
 import type { ListeningPort, Reactor } from "../runtime/reactor.js";
 import type { ServerHandle, ServerStartOptions } from "./scenario.js";
 
-/** The listen backlog of benchmark servers: bursts of a thousand connects must not be dropped. */
-export const BENCH_BACKLOG = 4096;
+/** The listen backlog of benchmark servers: Node's default, which the peers use too. */
+export const BENCH_BACKLOG = 511;
 
 /**
  * Starts a server on a new `NodeReactor`.

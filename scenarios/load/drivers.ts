@@ -175,6 +175,7 @@ export class OpenLoopDriver extends BaseDriver {
 
   protected begin(): void {
     if (this.clients.length === 0) return;
+    for (const c of this.clients) c.issued = c.due = 0;
     this.schedule = new OpenLoopSchedule(performance.now(), this.rate, this.clients.length);
     this.dispatched = 0;
     this.tick();
