@@ -194,6 +194,31 @@ function mergedTable(s: Series): Block | undefined {
   return { type: "table", header: [`Style @ ${formatCount(c0)} conns`, "Requests", "Runs", ...labels], align: ["left", "right", "right", ...labels.map(() => "right" as const)], rows };
 }
 
+/** hyperfine-style one-liners: per series, at its largest connection count, who won and by how much. */
+function atAGlance(model: ReportModel): Block[] {
+  const items: Cell[] = [];
+  for (const s of model.series) {
+    const conns = [...s.connections].reverse().find((n) => model.comparisons.some((x) => x.series === s.id && x.connections === n && x.kind === "async-vs-callback"));
+    if (conns === undefined) continue;
+    const x = model.comparisons.find((y) => y.series === s.id && y.connections === conns && y.kind === "async-vs-callback");
+    if (x === undefined) continue;
+    const r = x.metric === "throughput" ? x.throughputRatio : x.p99Ratio;
+    const what = x.metric === "throughput" ? "throughput" : "p99 latency";
+    if (r === undefined || x.verdict === "too few runs") {
+      items.push(c(`**${s.label}** at ${formatCount(conns)} connections: async/await vs callback not comparable (${x.decision.note ?? "no data"}).`, "muted"));
+      continue;
+    }
+    const verdict = x.verdict === "no significant difference" ? "no significant difference" : `async/await is **${x.verdict}**`;
+    items.push(
+      c(
+        `**${s.label}** at ${formatCount(conns)} connections: async/await ${what} is ${formatRatio(r.estimate)} ${formatInterval(r, formatRatio)} of callback's: ${verdict} (${testText(x.decision)}).`,
+        verdictTone(x.verdict),
+      ),
+    );
+  }
+  return items.length === 0 ? [] : [{ type: "heading", level: 2, text: "At a glance", id: "at-a-glance" }, { type: "list", items }];
+}
+
 /**
  * Builds the report document.
  *
@@ -216,6 +241,8 @@ export function buildDocument(model: ReportModel, charts: readonly Chart[], opti
       items: model.warnings.map((w) => c(`**${w.kind}**: ${w.message}`, w.kind === "failed" ? "failed" : w.kind === "outlier" ? "muted" : "warn")),
     });
   }
+
+  blocks.push(...atAGlance(model));
 
   const regressions = model.baselineChanges?.filter((ch) => ch.verdict === "regressed") ?? [];
   if (model.baselineChanges !== undefined) {

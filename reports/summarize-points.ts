@@ -144,7 +144,8 @@ function rssFloors(groups: Iterable<RunPoint[]>): Map<string, { connections: num
 function memoryPerConnection(run: RunPoint, floor: { connections: number; rss: number } | undefined): number | undefined {
   const measured = run.extra?.["bytesPerConnection"];
   if (measured !== undefined) return measured;
-  if (floor === undefined || run.connections <= floor.connections) return undefined;
+  // RSS 0 means not measured (simulated runs have no server process).
+  if (floor === undefined || run.serverRssBytes === 0 || floor.rss === 0 || run.connections <= floor.connections) return undefined;
   return (run.serverRssBytes - floor.rss) / (run.connections - floor.connections);
 }
 
@@ -187,8 +188,10 @@ export function summarizePoints(files: readonly RunResults[], bootstrap: Bootstr
       ok,
       failed,
       ...optional("throughput", metric((r) => r.throughput)),
-      ...optional("p50", metric((r) => r.latencyUs.p50)),
-      ...optional("p99", metric((r) => r.latencyUs.p99)),
+      // A run whose latency is all zeros measured none (a simulated run counts virtual time);
+      // summarising its zeros would claim a latency of 0.
+      ...optional("p50", summarizeMetric(ok.filter((r) => r.latencyUs.max > 0).map((r) => r.latencyUs.p50), bootstrap)),
+      ...optional("p99", summarizeMetric(ok.filter((r) => r.latencyUs.max > 0).map((r) => r.latencyUs.p99), bootstrap)),
       ...optional(
         "memoryPerConnection",
         summarizeMetric(

@@ -96,6 +96,27 @@ describe("analyze", () => {
   });
 });
 
+describe("simulated runs", () => {
+  it("claim no latency or memory they did not measure, and are flagged", async () => {
+    const sim = {
+      ...results,
+      points: results.points
+        .filter((p) => p.scenario === "tcp-echo" && p.rate === undefined)
+        .map((p) => ({ ...p, mode: "sim" as const, latencyUs: { p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, serverRssBytes: 0, failure: undefined }))
+        .map(({ failure: _f, ...rest }) => rest),
+    };
+    const m = analyze([sim]);
+    const pts = m.series.flatMap((s) => s.points);
+    expect(pts.length).toBeGreaterThan(0);
+    expect(pts.every((p) => p.mode === "sim" && p.p99 === undefined && p.memoryPerConnection === undefined && p.throughput !== undefined)).toBe(true);
+    expect(m.warnings.some((w) => w.kind === "sim")).toBe(true);
+    expect(chartSpecs(m).map((c) => c.kind)).not.toContain("p99");
+    const out = mkdtempSync(join(tmpdir(), "wirelab-report-sim-"));
+    const written = await writeReport({ results: sim, out });
+    expect(readFileSync(written.markdown, "utf8")).toContain("## tcp-echo (sim)");
+  });
+});
+
 describe("writeReport", () => {
   let out: string;
   let md: string;
@@ -109,7 +130,7 @@ describe("writeReport", () => {
   });
 
   it("writes Markdown with provenance, warnings and every table", () => {
-    for (const heading of ["## Provenance", "## Baseline run", "## Warnings", "## Change against the baseline run", "## Capacity at p99 < 5 ms", "## How cost grows with connections", "## Method"]) {
+    for (const heading of ["## Provenance", "## Baseline run", "## Warnings", "## At a glance", "## Change against the baseline run", "## Capacity at p99 < 5 ms", "## How cost grows with connections", "## Method"]) {
       expect(md).toContain(heading);
     }
     expect(md).toContain("`0ef1646`");
