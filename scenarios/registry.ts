@@ -6,11 +6,12 @@
 
 import { httpHello } from "./http-hello/index.js";
 import { idleHold } from "./idle-hold/index.js";
+import { lineChat } from "./line-chat/index.js";
 import type { Scenario } from "./scenario.js";
 import { tcpEcho } from "./tcp-echo/index.js";
 
 /** The scenarios. Add a new one here. */
-export const SCENARIOS: readonly Scenario[] = [tcpEcho, httpHello, idleHold];
+export const SCENARIOS: readonly Scenario[] = [tcpEcho, httpHello, idleHold, lineChat];
 
 /**
  * Finds a scenario by name.
