@@ -87,6 +87,22 @@ export function parseStyles(text: string): StyleName[] {
   return [...new Set(styles)] as StyleName[];
 }
 
+const BENCH_VALUED_FLAGS = [
+  "--styles",
+  "--connections",
+  "--duration",
+  "--warmup",
+  "--timeout",
+  "--repeat",
+  "--rate",
+  "--workers",
+  "--load",
+  "--host",
+  "--out",
+  "--seed",
+  "--server-cpu-prof",
+];
+
 /** `wirelab bench` as parsed. */
 export interface BenchCommand {
   readonly options: BenchOptions;
@@ -96,8 +112,11 @@ export interface BenchCommand {
   readonly report: boolean;
 }
 
-/** Splits `--flag=value` and `--flag value` forms; flags without values are listed in `booleans`. */
-function* flags(argv: readonly string[], booleans: readonly string[]): Generator<{ flag: string; value: string | null; positional: boolean }> {
+/**
+ * Splits `--flag=value` and `--flag value` forms; flags without values are listed in
+ * `booleans`; a flag in neither list comes out with no value, for the caller to reject.
+ */
+function* flags(argv: readonly string[], booleans: readonly string[], valued: readonly string[]): Generator<{ flag: string; value: string | null; positional: boolean }> {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith("-") || arg === "-") {
@@ -108,6 +127,10 @@ function* flags(argv: readonly string[], booleans: readonly string[]): Generator
     const flag = eq < 0 ? arg : arg.slice(0, eq);
     if (booleans.includes(flag)) {
       if (eq >= 0) throw new InvalidOptionError(flag, "takes no value");
+      yield { flag, value: null, positional: false };
+      continue;
+    }
+    if (!valued.includes(flag)) {
       yield { flag, value: null, positional: false };
       continue;
     }
@@ -141,7 +164,7 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
   let report = true;
   let seed = 1;
   const serverNodeFlags: string[] = [];
-  for (const { flag, value, positional } of flags(argv, ["--sim", "--no-report"])) {
+  for (const { flag, value, positional } of flags(argv, ["--sim", "--no-report"], BENCH_VALUED_FLAGS)) {
     if (positional) {
       const scenario = findScenario(flag);
       if (scenario === undefined) throw new InvalidOptionError("scenario", `unknown scenario ${JSON.stringify(flag)} (known: ${SCENARIOS.map((s) => s.name).join(", ")})`);
@@ -247,7 +270,7 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
   let style: StyleName | undefined;
   let host = DEFAULT_HOST;
   let port: number | undefined;
-  for (const { flag, value, positional } of flags(argv, [])) {
+  for (const { flag, value, positional } of flags(argv, [], ["--style", "--port", "--host"])) {
     if (positional) {
       if (scenario !== undefined) throw new InvalidOptionError("scenario", `only one scenario can be served, got ${JSON.stringify(flag)} too`);
       scenario = findScenario(flag);

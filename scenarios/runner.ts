@@ -398,8 +398,16 @@ async function runIdleStyle(
           serverEnd: w.end,
           extra,
         });
-        // Held means answered the liveness probe at the end, not just connected once.
-        emit({ ...point, extra: { ...point.extra, heldConnections: point.operations } });
+        // Held means answered the liveness probe at the end, not just connected once. The probes
+        // come after the window, so a rate means nothing here; CPU is per held connection.
+        const held = point.operations;
+        const serverCpuUs = w.end.cpuUs - w.start.cpuUs;
+        emit({
+          ...point,
+          throughput: 0,
+          serverCpuUsPerOp: held > 0 ? serverCpuUs / held : 0,
+          extra: { ...point.extra, heldConnections: held, serverCpuUsPerConnectionSecond: held > 0 ? serverCpuUs / held / (w.windowMs / 1000) : 0 },
+        });
       } catch (error) {
         progress.note(`${name} at ${connections} connections failed: ${message(error)}`);
         emit(failedPoint(scenario.name, style, connections, repeat, options, message(error)));

@@ -15,6 +15,8 @@ export const IDLE_HOLD_DEFAULT_CONNECTIONS: readonly number[] = [1000, 10000];
 export const idleHold: Scenario = {
   name: "idle-hold",
   summary: "N idle connections held open; server memory and CPU per connection",
+  // throughput is 0: the probes follow the window; serverCpuUsPerOp is server CPU per held
+  // connection over the window.
   operation: "one liveness probe (1-byte echo) per held connection, after the window",
   kind: "idle",
   styles: {

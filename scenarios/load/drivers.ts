@@ -6,7 +6,6 @@
  * @module
  */
 
-import { performance } from "node:perf_hooks";
 import type { Recorder } from "../scenario.js";
 import type { LoadClient, OperationListener, Outcome } from "./load-client.js";
 import { OUTCOME_MISMATCH, OUTCOME_OK } from "./load-client.js";
