@@ -165,6 +165,10 @@ function spectrumChart(s: Series, styles: readonly string[]): ChartSpec | undefi
   };
 }
 
+// Legend symbols for a strokeDash-only channel have no stroke colour and would be invisible;
+// vega-lite passes `encode` through to vega though its types omit it, hence a separate constant.
+const DASH_LEGEND = { symbolType: "stroke", symbolStrokeWidth: 2, symbolSize: 400, encode: { symbols: { update: { stroke: { value: "#333" } } } } };
+
 function openLoopChart(s: Series, styles: readonly string[]): ChartSpec | undefined {
   const c = largestCount(s, (p) => p.spectrum !== undefined && p.uncorrectedSpectrum !== undefined);
   if (c === undefined) return undefined;
@@ -185,7 +189,7 @@ function openLoopChart(s: Series, styles: readonly string[]): ChartSpec | undefi
       x: { field: "percentile", type: "ordinal", sort: SPECTRUM_PERCENTILES.map((p) => p.label), title: "percentile", axis: { labelAngle: 0 } },
       y: { field: "value", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" } },
       color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles, [...new Set(rows.map((r) => r.style))]) },
-      strokeDash: { field: "latency", type: "nominal", title: "latency", scale: { domain: ["corrected", "uncorrected"], range: [[1, 0], [6, 4]] } },
+      strokeDash: { field: "latency", type: "nominal", title: "latency", legend: DASH_LEGEND, scale: { domain: ["corrected", "uncorrected"], range: [[1, 0], [6, 4]] } },
     },
   };
   return {
