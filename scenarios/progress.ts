@@ -20,6 +20,9 @@ export function describePoint(point: ResultPoint): string {
   const head = `${point.scenario}/${point.style} c=${point.connections} #${point.repeat}`;
   if (point.failure !== undefined) return `${head}: FAILED ${point.failure}`;
   const n = (x: number): string => Math.round(x).toLocaleString("en-US");
+  if (point.mode === "sim") {
+    return `${head} (sim, seed ${point.extra?.["seed"] ?? "?"}): ${n(point.operations)} operations checked in ${n(point.durationMs)} virtual ms, ${n(point.extra?.["lostToFaults"] ?? 0)} lost to resets, invariants hold`;
+  }
   const parts = [`${n(point.throughput)} ops/s`, `p99 ${n(point.latencyUs.p99)} µs`];
   if (point.mode === "real") {
     parts.push(`server ${n(point.serverCpuPercent)}% cpu, ${point.serverCpuUsPerOp.toFixed(1)} µs/op`, `client ${n(point.clientCpuPercent)}%`);
