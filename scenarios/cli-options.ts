@@ -101,6 +101,7 @@ const BENCH_VALUED_FLAGS = [
   "--out",
   "--seed",
   "--server-cpu-prof",
+  "--load-cpu-prof",
 ];
 
 /** `wirelab bench` as parsed. */
@@ -164,6 +165,7 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
   let report = true;
   let seed = 1;
   const serverNodeFlags: string[] = [];
+  const loadNodeFlags: string[] = [];
   for (const { flag, value, positional } of flags(argv, ["--sim", "--no-report"], BENCH_VALUED_FLAGS)) {
     if (positional) {
       const scenario = findScenario(flag);
@@ -226,6 +228,9 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
       case "--server-cpu-prof":
         serverNodeFlags.push("--cpu-prof", `--cpu-prof-dir=${v}`);
         break;
+      case "--load-cpu-prof":
+        loadNodeFlags.push("--cpu-prof", `--cpu-prof-dir=${v}`);
+        break;
       default:
         throw new InvalidOptionError(flag, "unknown option (see wirelab --help)");
     }
@@ -245,6 +250,7 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
     host,
     timeoutMs,
     serverNodeFlags,
+    loadNodeFlags,
     seed,
     command,
   };

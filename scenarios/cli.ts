@@ -53,6 +53,7 @@ bench options:
   --host H             loopback address servers listen on; default 127.0.0.1
   --seed N             first seed of --sim runs; default 1
   --server-cpu-prof DIR  run Node servers with --cpu-prof, profiles in DIR
+  --load-cpu-prof DIR    run load workers with --cpu-prof, profiles in DIR
   --out DIR            output folder; default results/<timestamp> (and results/latest)
   --no-report          do not write the report after the results`;
 

@@ -84,6 +84,8 @@ export interface BenchOptions {
   readonly timeoutMs: number;
   /** Extra Node flags for server children (profiling). */
   readonly serverNodeFlags: readonly string[];
+  /** Extra Node flags for load workers (profiling). */
+  readonly loadNodeFlags: readonly string[];
   /** The seed of sim runs. */
   readonly seed: number;
   /** The command line, for the provenance. */
@@ -241,7 +243,7 @@ export async function runBench(options: BenchOptions, progress: BenchProgress): 
   if (options.sim) {
     for (const { scenario, connections } of plan) await runSim(scenario, connections, options, emit);
   } else {
-    const pool = new LoadPool(options.workers);
+    const pool = new LoadPool(options.workers, options.loadNodeFlags);
     try {
       for (const { scenario, styles, connections } of plan) {
         for (const style of styles) {

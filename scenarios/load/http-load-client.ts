@@ -87,12 +87,11 @@ export class HttpLoadClient extends LoadClient {
   }
 
   async connect(): Promise<void> {
-    const socket = await connectSocket(this.target);
+    const socket = await connectSocket(this.target, (nread, buffer) => {
+      this.onData(buffer, nread);
+    });
     this.socket = socket;
     this.alive = true;
-    socket.on("data", (data: Buffer) => {
-      this.onData(data);
-    });
     socket.on("error", () => {});
     socket.on("close", () => {
       this.alive = false;
@@ -123,10 +122,9 @@ export class HttpLoadClient extends LoadClient {
     this.socket?.destroy();
   }
 
-  private onData(data: Buffer): void {
+  private onData(data: Buffer, n: number): void {
     if (!this.busy) return;
     let i = 0;
-    const n = data.length;
     if (this.bodyLeft < 0) {
       const head = this.head;
       let at = this.headLength;

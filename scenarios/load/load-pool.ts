@@ -46,13 +46,19 @@ export class LoadPool {
   private readonly workers: IpcChannel[] = [];
   private active: IpcChannel[] = [];
 
-  /** @param size - the most workers a series uses. */
-  constructor(readonly size: number) {}
+  /**
+   * @param size - the most workers a series uses.
+   * @param nodeFlags - extra Node flags for the workers (profiling).
+   */
+  constructor(
+    readonly size: number,
+    private readonly nodeFlags: readonly string[] = [],
+  ) {}
 
   private worker(i: number): IpcChannel {
     let w = this.workers[i];
     if (w === undefined) {
-      const child: ChildProcess = spawnNode(new URL("./load-worker.ts", import.meta.url).href);
+      const child: ChildProcess = spawnNode(new URL("./load-worker.ts", import.meta.url).href, { nodeFlags: this.nodeFlags });
       w = new IpcChannel(child, `load worker ${i}`);
       this.workers[i] = w;
     }

@@ -18,16 +18,37 @@ export interface ConnectTarget {
   readonly localAddress?: string;
 }
 
+/** Bytes of the buffer each load connection reads into (Node's `onread`). */
+export const READ_BUFFER_SIZE = 16 * 1024;
+
+/**
+ * Called with each read: `buffer`'s first `nread` bytes are valid until the callback returns.
+ */
+export type ReadCallback = (nread: number, buffer: Buffer) => void;
+
 /**
  * Opens a `node:net` connection with Nagle off.
  * @param target - where to connect.
+ * @param onRead - when given, reads go into one preallocated buffer per connection and to this
+ *   callback (Node's `onread`), skipping the stream machinery and a Buffer allocation per read:
+ *   the cheapest way for a load client to read; no `data` events are emitted then.
  * @returns the socket, once connected.
  * @throws (rejects) the socket's error (`ECONNREFUSED`, `EADDRNOTAVAIL`, `EMFILE`, ...).
  */
-export function connectSocket(target: ConnectTarget): Promise<net.Socket> {
+export function connectSocket(target: ConnectTarget, onRead?: ReadCallback): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const options: net.NetConnectOpts = { host: target.host, port: target.port, noDelay: true };
     if (target.localAddress !== undefined) options.localAddress = target.localAddress;
+    if (onRead !== undefined) {
+      options.onread = {
+        buffer: Buffer.allocUnsafe(READ_BUFFER_SIZE),
+        callback: (nread: number, buffer: Uint8Array) => {
+          onRead(nread, buffer as Buffer);
+          // Returning false would pause reading.
+          return true;
+        },
+      };
+    }
     const socket = net.connect(options);
     const onError = (error: Error): void => {
       socket.destroy();
@@ -59,12 +80,11 @@ export class TcpEchoClient extends LoadClient {
   }
 
   async connect(): Promise<void> {
-    const socket = await connectSocket(this.target);
+    const socket = await connectSocket(this.target, (nread, buffer) => {
+      this.onData(buffer, nread);
+    });
     this.socket = socket;
     this.alive = true;
-    socket.on("data", (data: Buffer) => {
-      this.onData(data);
-    });
     socket.on("error", () => {});
     socket.on("close", () => {
       this.alive = false;
@@ -93,12 +113,11 @@ export class TcpEchoClient extends LoadClient {
     this.socket?.destroy();
   }
 
-  private onData(data: Buffer): void {
+  private onData(data: Buffer, n: number): void {
     // Bytes nobody asked for (a broken server, or the tail of a timed-out echo) are dropped.
     if (!this.busy) return;
     const payload = this.payload;
     let at = this.received;
-    const n = data.length;
     for (let i = 0; i < n; i++) {
       if (at >= payload.length || data[i] !== payload[at]) this.wrong = true;
       at++;
