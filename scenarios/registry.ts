@@ -9,9 +9,10 @@ import { idleHold } from "./idle-hold/index.js";
 import { lineChat } from "./line-chat/index.js";
 import type { Scenario } from "./scenario.js";
 import { tcpEcho } from "./tcp-echo/index.js";
+import { wsBroadcast } from "./ws-broadcast/index.js";
 
 /** The scenarios. Add a new one here. */
-export const SCENARIOS: readonly Scenario[] = [tcpEcho, httpHello, idleHold, lineChat];
+export const SCENARIOS: readonly Scenario[] = [tcpEcho, httpHello, idleHold, lineChat, wsBroadcast];
 
 /**
  * Finds a scenario by name.

@@ -1,0 +1,113 @@
+/**
+ * ws-broadcast, callback style: an `HttpServerFactory` whose handler upgrades each request
+ * (`response.upgrade`) to a `WebSocketProtocol`: subscribers join the hub when open, and each
+ * message of the publisher is framed once (`FrameWriter.prepare`) and written to every
+ * subscriber.
+ *
+ * @module
+ */
+
+import { WebSocketHandshakeError } from "../../runtime/errors.js";
+import type { Clock } from "../../runtime/reactor.js";
+import type { HttpRequest } from "../../runtime/protocols/http/http-request.js";
+import type { HttpResponse } from "../../runtime/protocols/http/http-response.js";
+import { HttpServerFactory } from "../../runtime/protocols/http/http-server-factory.js";
+import { FrameWriter } from "../../runtime/protocols/websocket/frame-writer.js";
+import { acceptUpgradeRequest } from "../../runtime/protocols/websocket/handshake.js";
+import { WebSocketProtocol } from "../../runtime/protocols/websocket/websocket-protocol.js";
+import type { WebSocketProtocolOptions } from "../../runtime/protocols/websocket/websocket-protocol.js";
+import type { ServerHandle, ServerStartOptions } from "../scenario.js";
+import { startReactorServer } from "../reactor-server.js";
+import { PUBLISH_PATH } from "./broadcast-message.js";
+
+/** The subscribers, and the broadcast to them. */
+export class BroadcastHub {
+  /** The open subscribers. */
+  readonly subscribers = new Set<WebSocketProtocol>();
+
+  /**
+   * Sends `data` to every open subscriber, framed once.
+   * @param data - the message (bytes: binary; a string: text).
+   */
+  publish(data: string | Uint8Array): void {
+    const prepared = FrameWriter.prepare(data);
+    for (const s of this.subscribers) if (s.readyState === "open") s.sendPrepared(prepared);
+  }
+}
+
+/** A subscriber: in the hub while open; what it sends is ignored. */
+export class SubscriberSocket extends WebSocketProtocol {
+  /**
+   * @param hub - the hub it joins.
+   * @param options - the protocol's options.
+   */
+  constructor(
+    private readonly hub: BroadcastHub,
+    options: WebSocketProtocolOptions,
+  ) {
+    super(options);
+  }
+
+  override onOpen(): void {
+    this.hub.subscribers.add(this);
+  }
+
+  override onMessage(): void {}
+
+  override onClose(): void {
+    this.hub.subscribers.delete(this);
+  }
+}
+
+/** The publisher: each of its messages goes to every subscriber. */
+export class PublisherSocket extends WebSocketProtocol {
+  /**
+   * @param hub - where its messages go.
+   * @param options - the protocol's options.
+   */
+  constructor(
+    private readonly hub: BroadcastHub,
+    options: WebSocketProtocolOptions,
+  ) {
+    super(options);
+  }
+
+  override onMessage(data: string | Uint8Array): void {
+    this.hub.publish(data);
+  }
+}
+
+/**
+ * The callback-style server factory: `GET /publish` upgrades to the publisher, any other path
+ * to a subscriber; a request that is not a WebSocket upgrade gets 400.
+ * @param clock - the reactor's clock.
+ * @param hub - the hub (a fresh one by default).
+ * @returns the factory.
+ */
+export function broadcastFactory(clock: Clock, hub: BroadcastHub = new BroadcastHub()): HttpServerFactory {
+  return new HttpServerFactory(clock, (request: HttpRequest, response: HttpResponse) => {
+    let handshake;
+    try {
+      handshake = acceptUpgradeRequest({ method: request.method, versionMajor: 1, versionMinor: request.versionMinor, headers: request.headers }, { perMessageDeflate: false });
+    } catch (error) {
+      if (!(error instanceof WebSocketHandshakeError)) throw error;
+      response.writeHead(error.status === 0 ? 400 : error.status);
+      response.end(error.message);
+      return;
+    }
+    const options: WebSocketProtocolOptions = { role: "server", clock };
+    const ws = request.path === PUBLISH_PATH ? new PublisherSocket(hub, options) : new SubscriberSocket(hub, options);
+    const fields: string[] = [];
+    for (const [name, value] of handshake.responseHeaders) fields.push(name, value);
+    response.upgrade(ws, fields);
+  });
+}
+
+/**
+ * Serves ws-broadcast in the callback style on a `NodeReactor`.
+ * @param options - where to listen.
+ * @returns the running server.
+ */
+export function start(options: ServerStartOptions): Promise<ServerHandle> {
+  return startReactorServer(options, (reactor, endpoint) => reactor.listen(endpoint, broadcastFactory(reactor)));
+}
