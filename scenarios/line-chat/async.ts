@@ -19,6 +19,8 @@ import { CHAT_MAX_LINE_LENGTH } from "./chat-line.js";
  */
 export function chatHandler(room: Set<Connection> = new Set()): (conn: Connection) => Promise<void> {
   return async (conn) => {
+    // Several lines per socket in flight: with Nagle on, delayed ACKs would add 40 ms.
+    conn.transport.setTcpNoDelay(true);
     room.add(conn);
     try {
       for await (const line of conn.lines(CHAT_MAX_LINE_LENGTH)) {

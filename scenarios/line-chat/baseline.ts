@@ -21,6 +21,8 @@ export function start(options: ServerStartOptions): Promise<ServerHandle> {
     for (const s of sockets) if (!s.destroyed) s.write(line);
   };
   const server = net.createServer((socket) => {
+    // Several lines per socket in flight: with Nagle on, delayed ACKs would add 40 ms.
+    socket.setNoDelay(true);
     sockets.add(socket);
     let partial: Buffer | null = null;
     socket.on("data", (chunk: Buffer) => {

@@ -49,6 +49,8 @@ export class SubscriberSocket extends WebSocketProtocol {
   }
 
   override onOpen(): void {
+    // As ws and Tornado do for every WebSocket: no Nagle delay on small frames.
+    this.transport.setTcpNoDelay(true);
     this.hub.subscribers.add(this);
   }
 

@@ -11,7 +11,9 @@
  * message received by one subscriber); its latency counts from the message's intended publish
  * time to the receipt, on the machine-wide monotonic clock, so subscribers in every worker
  * time every message. Subscribers are lean raw-TCP clients that parse the server's frames
- * minimally. `extra.published` counts messages published in the window.
+ * minimally. Every style sets TCP_NODELAY on subscriber connections, as `ws` and Tornado do
+ * (wirelab's `WebSocketHandler` does not, so the async style does it in `open()`).
+ * `extra.published` counts messages published in the window.
  *
  * @module
  */
