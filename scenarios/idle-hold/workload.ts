@@ -11,7 +11,7 @@ import type * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import { connectAll, DEFAULT_CONNECT_CONCURRENCY, globalConnectionIndex } from "../load/request-workload.js";
 import { targetFor } from "../load/source-addresses.js";
-import { connectSocket } from "../load/tcp-load-client.js";
+import { closeWithReset, connectSocket } from "../load/tcp-load-client.js";
 import type { ConnectTarget } from "../load/tcp-load-client.js";
 import type { WorkloadContext, WorkloadInstance } from "../scenario.js";
 
@@ -66,9 +66,10 @@ class IdleConnection {
     });
   }
 
-  close(): void {
-    this.socket?.destroy();
+  close(): Promise<void> {
+    const socket = this.socket;
     this.socket = null;
+    return closeWithReset(socket);
   }
 }
 
@@ -98,9 +99,8 @@ class IdleWorkload implements WorkloadInstance {
     await Promise.all(this.connections.map((c) => c.probe(this.context)));
   }
 
-  close(): Promise<void> {
-    for (const c of this.connections) c.close();
-    return Promise.resolve();
+  async close(): Promise<void> {
+    await Promise.all(this.connections.map((c) => c.close()));
   }
 
   extra(): Readonly<Record<string, number>> {

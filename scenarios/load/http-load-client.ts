@@ -14,7 +14,7 @@ import type * as net from "node:net";
 import { LoadClient, OUTCOME_FAILED, OUTCOME_MISMATCH, OUTCOME_OK } from "./load-client.js";
 import type { Outcome } from "./load-client.js";
 import type { ConnectTarget } from "./tcp-load-client.js";
-import { connectSocket } from "./tcp-load-client.js";
+import { closeWithReset, connectSocket } from "./tcp-load-client.js";
 
 /** The longest response head the counter accepts, in bytes. */
 export const MAX_RESPONSE_HEAD = 8 * 1024;
@@ -108,14 +108,7 @@ export class HttpLoadClient extends LoadClient {
   }
 
   close(): Promise<void> {
-    const socket = this.socket;
-    if (socket === null || socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once("close", () => {
-        resolve();
-      });
-      socket.end();
-    });
+    return closeWithReset(this.socket);
   }
 
   abort(): void {

@@ -8,8 +8,13 @@
 
 import type { ConnectTarget } from "./tcp-load-client.js";
 
-/** Connections per source address before another address is added. */
-export const DEFAULT_CONNECTIONS_PER_SOURCE_ADDRESS = 5000;
+/**
+ * Connections per source address before another address is added: most of one address's
+ * ephemeral port range (32768–60999 by default). Below it the OS chooses the source, which is
+ * much cheaper: binding a source address first makes Linux search for a free port per bind
+ * (Node does not set `IP_BIND_ADDRESS_NO_PORT`), which grows quadratic with held connections.
+ */
+export const DEFAULT_CONNECTIONS_PER_SOURCE_ADDRESS = 25_000;
 
 /** The loopback addresses handed out, in order: 127.0.0.2, 127.0.0.3, ... (127.0.0.1 is the server's). */
 export const SOURCE_ADDRESS_PREFIX = "127.0.0.";

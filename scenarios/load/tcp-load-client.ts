@@ -62,6 +62,23 @@ export function connectSocket(target: ConnectTarget, onRead?: ReadCallback): Pro
   });
 }
 
+/**
+ * Closes a load connection with a reset rather than a FIN, so that the load side keeps no
+ * `TIME_WAIT` socket: thousands of them from earlier points would use up the ephemeral ports
+ * that later points need.
+ * @param socket - the connection, if it was opened.
+ * @returns a promise that resolves once it is closed.
+ */
+export function closeWithReset(socket: net.Socket | null): Promise<void> {
+  if (socket === null || socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    socket.once("close", () => {
+      resolve();
+    });
+    socket.resetAndDestroy();
+  });
+}
+
 /** Echo client: sends `payload`, expects exactly `payload` back. */
 export class TcpEchoClient extends LoadClient {
   private socket: net.Socket | null = null;
@@ -99,14 +116,7 @@ export class TcpEchoClient extends LoadClient {
   }
 
   close(): Promise<void> {
-    const socket = this.socket;
-    if (socket === null || socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once("close", () => {
-        resolve();
-      });
-      socket.end();
-    });
+    return closeWithReset(this.socket);
   }
 
   abort(): void {

@@ -145,10 +145,11 @@ describe("splitting load", () => {
   });
 
   it("spreads big runs over loopback source addresses, round-robin", () => {
-    expect(sourceAddressesFor(1000, "127.0.0.1")).toEqual([]);
-    expect(sourceAddressesFor(20_000, "127.0.0.1")).toEqual(["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]);
-    expect(sourceAddressesFor(20_000, "192.168.1.1")).toEqual([]);
-    const addresses = sourceAddressesFor(20_000, "127.0.0.1");
+    expect(sourceAddressesFor(20_000, "127.0.0.1")).toEqual([]);
+    expect(sourceAddressesFor(60_000, "127.0.0.1")).toEqual(["127.0.0.2", "127.0.0.3", "127.0.0.4"]);
+    expect(sourceAddressesFor(20_000, "127.0.0.1", 5000)).toEqual(["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]);
+    expect(sourceAddressesFor(60_000, "192.168.1.1")).toEqual([]);
+    const addresses = sourceAddressesFor(20_000, "127.0.0.1", 5000);
     expect(targetFor("127.0.0.1", 80, addresses, 5)).toEqual({ host: "127.0.0.1", port: 80, localAddress: "127.0.0.3" });
     expect(targetFor("127.0.0.1", 80, [], 5)).toEqual({ host: "127.0.0.1", port: 80 });
   });
