@@ -77,6 +77,8 @@ export class LineChatWorkload implements WorkloadInstance {
   }
 
   start(): void {
+    // Each repeat starts here, on the same connections: its figures start from zero.
+    this.tracker.deliveries = 0;
     const { rate, recorder, timeoutMs } = this.context;
     this.driver = rate === undefined ? new ClosedLoopDriver(this.clients, recorder, timeoutMs) : new OpenLoopDriver(this.clients, recorder, timeoutMs, rate);
     this.driver.start();

@@ -50,7 +50,11 @@ export function publishRate(context: Pick<WorkloadContext, "rate" | "connections
  */
 export class DeliveryTracker implements SubscriberSink {
   private readonly fields: BroadcastFields = { seq: 0, intendedMs: 0, sentMs: 0 };
-  /** The schedule's message 0, monotonic ms, once any message arrived (NaN before). */
+  /**
+   * When message 0 would have been due on the current schedule, monotonic ms (NaN until a
+   * message arrived). Taken from every message, so that it follows the publisher onto the new
+   * schedule of each repeat.
+   */
   private originMs = NaN;
 
   /**
@@ -72,13 +76,13 @@ export class DeliveryTracker implements SubscriberSink {
       return;
     }
     const now = this.now();
-    if (Number.isNaN(this.originMs)) this.originMs = f.intendedMs - f.seq * this.intervalMs;
     if (f.seq !== subscriber.nextSeq) {
       // A gap means lost messages; a repeat or a step back, a confused server.
       recorder.mismatch();
       if (f.seq < subscriber.nextSeq) return;
     }
     subscriber.nextSeq = f.seq + 1;
+    this.originMs = f.intendedMs - f.seq * this.intervalMs;
     recorder.success((now - f.intendedMs) * 1000, (now - f.sentMs) * 1000);
   }
 
@@ -87,6 +91,11 @@ export class DeliveryTracker implements SubscriberSink {
   }
 
   lost(): void {}
+
+  /** Forgets the schedule (a new run phase starts; the publisher starts a new schedule). */
+  reset(): void {
+    this.originMs = NaN;
+  }
 
   /**
    * Counts a timeout for, and drops, each subscriber whose next message is overdue by more
@@ -115,7 +124,10 @@ export class WsBroadcastWorkload implements WorkloadInstance {
   private ticker: NodeJS.Timeout | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   private schedule: OpenLoopSchedule | null = null;
+  /** Messages published so far, over every repeat (sequence numbers go on across repeats). */
   private published = 0;
+  /** `published` when the current schedule started. */
+  private scheduleBase = 0;
   private publishedInWindow = 0;
 
   /** @param context - the worker's share of the run. */
@@ -144,12 +156,16 @@ export class WsBroadcastWorkload implements WorkloadInstance {
   }
 
   start(): void {
+    // Each repeat starts here, on the same connections: its figures start from zero.
+    this.tracker.reset();
+    this.publishedInWindow = 0;
     const period = Math.max(1, Math.min(TIMEOUT_SWEEP_MAX_MS, this.context.timeoutMs / 4));
     this.sweeper = setInterval(() => {
       this.tracker.sweep(this.subscribers);
     }, period);
     if (this.publisher === null) return;
     this.schedule = new OpenLoopSchedule(monotonicNowMs(), this.rate, 1);
+    this.scheduleBase = this.published;
     this.tick();
     this.ticker = setInterval(() => {
       this.tick();
@@ -176,9 +192,9 @@ export class WsBroadcastWorkload implements WorkloadInstance {
     const publisher = this.publisher;
     if (schedule === null || publisher === null || !publisher.alive) return;
     const now = monotonicNowMs();
-    const due = schedule.dueCount(now);
+    const due = this.scheduleBase + schedule.dueCount(now);
     for (; this.published < due; this.published++) {
-      writeBroadcastMessage(this.payload, 0, this.published, schedule.intendedTime(this.published), now);
+      writeBroadcastMessage(this.payload, 0, this.published, schedule.intendedTime(this.published - this.scheduleBase), now);
       publisher.send(this.payload);
       if (this.context.recorder.measuring) this.publishedInWindow++;
     }

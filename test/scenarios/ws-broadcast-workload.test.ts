@@ -127,3 +127,32 @@ describe("DeliveryTracker", () => {
     expect(recorder.timeouts).toBe(1);
   });
 });
+
+describe("DeliveryTracker across repeats", () => {
+  it("follows the publisher onto a new schedule: no false timeout after a pause between repeats", () => {
+    const recorder = new CountingRecorder();
+    const clock = { now: 0 };
+    const tracker = new DeliveryTracker({ recorder, timeoutMs: 100 }, 10, () => clock.now);
+    const s = subscriber();
+    const deliver = (seq: number, intended: number): void => {
+      const m = broadcastMessage(seq, intended, intended);
+      tracker.message(s, m, 0, m.length);
+    };
+    for (let i = 0; i < 5; i++) deliver(i, 1000 + i * 10);
+    // Pause (the runner collects figures), then the next repeat: message 5 is due at 5000.
+    tracker.reset();
+    clock.now = 5000;
+    tracker.sweep([s]);
+    expect(recorder.timeouts).toBe(0);
+    clock.now = 5001;
+    deliver(5, 5000);
+    clock.now = 5050;
+    tracker.sweep([s]);
+    expect(recorder.timeouts).toBe(0);
+    expect(recorder.mismatches).toBe(0);
+    // Message 6 (due 5010) not there 101 ms later: a timeout, on the new schedule.
+    clock.now = 5111;
+    tracker.sweep([s]);
+    expect(recorder.timeouts).toBe(1);
+  });
+});

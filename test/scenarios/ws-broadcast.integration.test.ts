@@ -3,13 +3,13 @@ import { benchRun, expectCleanPoint, LOCK_WAIT_S } from "./line-chat-bench-run.j
 
 describe("wirelab bench ws-broadcast, end to end", () => {
   it(
-    "runs the three styles at 2 and 10 subscribers: every message delivered to every subscriber at the publish rate",
+    "runs the three styles at 2 and 10 subscribers, two repeats on the same connections: every message delivered to every subscriber at the publish rate",
     async () => {
-      const { code, stderr, results } = await benchRun(["ws-broadcast", "--styles", "callback,async,baseline", "--connections", "2,10", "--duration", "300ms", "--repeat", "1", "--warmup", "100ms"]);
-      expect(stderr).toMatch(/6 points/);
+      const { code, stderr, results } = await benchRun(["ws-broadcast", "--styles", "callback,async,baseline", "--connections", "2,10", "--duration", "300ms", "--repeat", "2", "--warmup", "100ms"]);
+      expect(stderr).toMatch(/12 points/);
       expect(code).toBe(0);
       const points = results!.points;
-      expect(points.map((p) => `${p.style}/${p.connections}`)).toEqual(["callback/2", "callback/10", "async/2", "async/10", "baseline/2", "baseline/10"]);
+      expect(points.map((p) => `${p.style}/${p.connections}/${p.repeat}`)).toEqual(["callback/2/0", "callback/2/1", "callback/10/0", "callback/10/1", "async/2/0", "async/2/1", "async/10/0", "async/10/1", "baseline/2/0", "baseline/2/1", "baseline/10/0", "baseline/10/1"]);
       for (const p of points) {
         expectCleanPoint(p);
         const published = p.extra?.["published"] ?? 0;
