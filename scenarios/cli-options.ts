@@ -163,10 +163,11 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
   let timeoutMs = DEFAULT_OPERATION_TIMEOUT_MS;
   let out: string | null = null;
   let report = true;
+  let pin = true;
   let seed = 1;
   const serverNodeFlags: string[] = [];
   const loadNodeFlags: string[] = [];
-  for (const { flag, value, positional } of flags(argv, ["--sim", "--no-report"], BENCH_VALUED_FLAGS)) {
+  for (const { flag, value, positional } of flags(argv, ["--sim", "--no-report", "--no-pin"], BENCH_VALUED_FLAGS)) {
     if (positional) {
       const scenario = findScenario(flag);
       if (scenario === undefined) throw new InvalidOptionError("scenario", `unknown scenario ${JSON.stringify(flag)} (known: ${SCENARIOS.map((s) => s.name).join(", ")})`);
@@ -206,6 +207,9 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
         break;
       case "--no-report":
         report = false;
+        break;
+      case "--no-pin":
+        pin = false;
         break;
       case "--workers":
         workers = parseCount(flag, v, MAX_WORKERS);
@@ -251,6 +255,7 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
     timeoutMs,
     serverNodeFlags,
     loadNodeFlags,
+    pin,
     seed,
     command,
   };

@@ -54,6 +54,7 @@ bench options:
   --seed N             first seed of --sim runs; default 1
   --server-cpu-prof DIR  run Node servers with --cpu-prof, profiles in DIR
   --load-cpu-prof DIR    run load workers with --cpu-prof, profiles in DIR
+  --no-pin             do not pin the server to CPU 0 and the load to the other CPUs
   --out DIR            output folder; default results/<timestamp> (and results/latest)
   --no-report          do not write the report after the results`;
 

@@ -2,10 +2,11 @@
  * The benchmark runner: runs scenarios × styles × connection counts × repeats, each server in
  * its own child process and the load in worker processes, and builds the results file.
  *
- * For each style it starts one server child; for each connection count the load workers open
- * their connections once; each repeat then warms up for `warmupMs` and measures for
- * `durationMs`. idle-hold (kind `idle`) starts a fresh server per repeat, so that its memory
- * before the connections is a clean baseline.
+ * Each style's server runs in its own child process, started once per scenario; for each
+ * connection count and repeat the styles take turns (interleaved, so that outside disturbances
+ * spread over all styles), each with fresh load connections, a warm-up of `warmupMs` and a
+ * measured window of `durationMs`. idle-hold (kind `idle`) starts a fresh server per repeat, so
+ * that its memory before the connections is a clean baseline.
  *
  * @module
  */
@@ -86,6 +87,13 @@ export interface BenchOptions {
   readonly serverNodeFlags: readonly string[];
   /** Extra Node flags for load workers (profiling). */
   readonly loadNodeFlags: readonly string[];
+  /**
+   * Pin the server to CPU 0 and the load workers to the other CPUs (`taskset`), so that the
+   * scheduler cannot put both on one core while the other idles: on a 2-core machine that was
+   * seen to halve a point's throughput with both sides at ~50%. Ignored on one core.
+   * @defaultValue true
+   */
+  readonly pin: boolean;
   /** The seed of sim runs. */
   readonly seed: number;
   /** The command line, for the provenance. */
@@ -243,13 +251,12 @@ export async function runBench(options: BenchOptions, progress: BenchProgress): 
   if (options.sim) {
     for (const { scenario, connections } of plan) await runSim(scenario, connections, options, emit);
   } else {
-    const pool = new LoadPool(options.workers, options.loadNodeFlags);
+    const pool = new LoadPool(options.workers, options.loadNodeFlags, pinning(options)?.load);
     try {
       for (const { scenario, styles, connections } of plan) {
-        for (const style of styles) {
-          if (scenario.kind === "idle") await runIdleStyle(scenario, style, connections, options, pool, emit, progress);
-          else await runThroughputStyle(scenario, style, connections, options, pool, emit, progress);
-        }
+        if (scenario.kind === "idle") {
+          for (const style of styles) await runIdleStyle(scenario, style, connections, options, pool, emit, progress);
+        } else await runThroughputScenario(scenario, styles, connections, options, pool, emit, progress);
       }
     } finally {
       await pool.shutdown();
@@ -270,6 +277,22 @@ export async function runBench(options: BenchOptions, progress: BenchProgress): 
     },
     points,
   };
+}
+
+/**
+ * The CPU sets of a pinned run.
+ * @param options - the sweep.
+ * @returns the server's and the load's CPUs (`taskset -c` syntax), or undefined when not pinned.
+ */
+export function pinning(options: Pick<BenchOptions, "pin">): { server: string; load: string } | undefined {
+  const cores = os.availableParallelism();
+  if (!options.pin || cores < 2) return undefined;
+  return { server: "0", load: cores === 2 ? "1" : `1-${cores - 1}` };
+}
+
+function serverOptions(options: BenchOptions): { host: string; nodeFlags: readonly string[]; cpus?: string } {
+  const cpus = pinning(options)?.server;
+  return { host: options.host, nodeFlags: options.serverNodeFlags, ...(cpus === undefined ? {} : { cpus }) };
 }
 
 function seriesLoad(scenario: Scenario, options: BenchOptions, port: number, connections: number): SeriesLoad {
@@ -301,60 +324,69 @@ async function measureWindow(
   return { windowMs, start, end, workers };
 }
 
-async function runThroughputStyle(
+/**
+ * Runs a throughput scenario. Every style's server starts first and stays up (an idle server
+ * costs nothing); then, for each connection count and repeat, the styles take turns, each with
+ * fresh connections, a warm-up and a window. Interleaving the styles spreads any disturbance
+ * from outside (a shared machine) over all of them instead of one style's every repeat, which
+ * keeps the style-to-style ratios of one run honest.
+ */
+async function runThroughputScenario(
   scenario: Scenario,
-  style: StyleName,
+  styles: readonly StyleName[],
   connectionCounts: readonly number[],
   options: BenchOptions,
   pool: LoadPool,
   emit: (point: ResultPoint) => void,
   progress: BenchProgress,
 ): Promise<void> {
-  const name = `${scenario.name}/${style}`;
-  let server: ServerUnderTest;
+  const servers = new Map<StyleName, ServerUnderTest>();
   try {
-    server = await ServerUnderTest.start(name, scenario.styles[style]!, { host: options.host, nodeFlags: options.serverNodeFlags });
-  } catch (error) {
-    progress.note(`${name}: the server did not start: ${message(error)}`);
-    for (const c of connectionCounts) for (let r = 0; r < options.repeat; r++) emit(failedPoint(scenario.name, style, c, r, options, `server did not start: ${message(error)}`));
-    return;
-  }
-  try {
-    for (const connections of connectionCounts) {
-      let repeat = 0;
+    for (const style of styles) {
+      const name = `${scenario.name}/${style}`;
       try {
-        const open = await pool.init(seriesLoad(scenario, options, server.port, connections));
-        for (; repeat < options.repeat; repeat++) {
-          await pool.start();
-          await sleep(options.warmupMs);
-          const w = await measureWindow(server, pool, options.durationMs);
-          emit(
-            assemblePoint({
-              scenario: scenario.name,
-              style,
-              loadGenerator: options.load,
-              connections,
-              repeat,
-              windowMs: w.windowMs,
-              ...(options.rate === undefined ? {} : { rate: options.rate }),
-              workers: w.workers,
-              connectFailures: connections - open,
-              serverStart: w.start,
-              serverEnd: w.end,
-            }),
-          );
-        }
+        servers.set(style, await ServerUnderTest.start(name, scenario.styles[style]!, serverOptions(options)));
       } catch (error) {
-        progress.note(`${name} at ${connections} connections failed: ${message(error)}`);
-        for (; repeat < options.repeat; repeat++) emit(failedPoint(scenario.name, style, connections, repeat, options, message(error)));
-      } finally {
-        await pool.close().catch((error: unknown) => {
-          progress.note(`${name}: closing the load failed: ${message(error)}`);
-        });
+        progress.note(`${name}: the server did not start: ${message(error)}`);
+        for (const c of connectionCounts) for (let r = 0; r < options.repeat; r++) emit(failedPoint(scenario.name, style, c, r, options, `server did not start: ${message(error)}`));
+      }
+    }
+    for (const connections of connectionCounts) {
+      for (let repeat = 0; repeat < options.repeat; repeat++) {
+        for (const [style, server] of servers) {
+          try {
+            const open = await pool.init(seriesLoad(scenario, options, server.port, connections));
+            await pool.start();
+            await sleep(options.warmupMs);
+            const w = await measureWindow(server, pool, options.durationMs);
+            emit(
+              assemblePoint({
+                scenario: scenario.name,
+                style,
+                loadGenerator: options.load,
+                connections,
+                repeat,
+                windowMs: w.windowMs,
+                ...(options.rate === undefined ? {} : { rate: options.rate }),
+                workers: w.workers,
+                connectFailures: connections - open,
+                serverStart: w.start,
+                serverEnd: w.end,
+              }),
+            );
+          } catch (error) {
+            progress.note(`${scenario.name}/${style} at ${connections} connections failed: ${message(error)}`);
+            emit(failedPoint(scenario.name, style, connections, repeat, options, message(error)));
+          } finally {
+            await pool.close().catch((error: unknown) => {
+              progress.note(`${scenario.name}/${style}: closing the load failed: ${message(error)}`);
+            });
+          }
+        }
       }
     }
   } finally {
-    await server.stop();
+    await Promise.all([...servers.values()].map((s) => s.stop()));
   }
 }
 
@@ -372,7 +404,7 @@ async function runIdleStyle(
     for (let repeat = 0; repeat < options.repeat; repeat++) {
       let server: ServerUnderTest | null = null;
       try {
-        server = await ServerUnderTest.start(name, scenario.styles[style]!, { host: options.host, nodeFlags: options.serverNodeFlags });
+        server = await ServerUnderTest.start(name, scenario.styles[style]!, serverOptions(options));
         const before = await server.memoryAfterGc();
         const open = await pool.init(seriesLoad(scenario, options, server.port, connections));
         await sleep(IDLE_SETTLE_MS);

@@ -30,6 +30,8 @@ export interface ServerChildOptions {
   readonly host: string;
   /** Extra Node flags for module styles (e.g. `--cpu-prof`, `--cpu-prof-dir=DIR`). */
   readonly nodeFlags?: readonly string[];
+  /** CPUs to pin the server to (`taskset -c` syntax); absent: anywhere. */
+  readonly cpus?: string;
 }
 
 /**
@@ -114,6 +116,7 @@ export class ServerUnderTest {
       const child = spawnNode(new URL("./server-process.ts", import.meta.url).href, {
         nodeFlags: ["--expose-gc", ...(options.nodeFlags ?? [])],
         args: [style.module, options.host, "0"],
+        ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
       });
       const ipc = new IpcChannel(child, what);
       try {
@@ -124,9 +127,9 @@ export class ServerUnderTest {
         throw error;
       }
     }
-    const child = spawn(style.python ?? DEFAULT_PEER_PYTHON, [style.script, "--host", options.host, "--port", "0"], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const python = [style.python ?? DEFAULT_PEER_PYTHON, style.script, "--host", options.host, "--port", "0"];
+    const argv = options.cpus === undefined ? python : ["taskset", "-c", options.cpus, ...python];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
     const lines = createInterface({ input: child.stdout });
     const first = new Promise<string>((resolve, reject) => {
       lines.once("line", resolve);

@@ -15,19 +15,23 @@ export interface SpawnNodeOptions {
   readonly nodeFlags?: readonly string[];
   /** Arguments after the script. */
   readonly args?: readonly string[];
+  /** CPUs to run on (`taskset -c` syntax, e.g. `0` or `1-3`); absent: anywhere. */
+  readonly cpus?: string;
 }
 
 /**
  * Spawns `node --import tsx SCRIPT ARGS` with an IPC channel, through `bash -c 'ulimit -n …;
  * exec …'` so that the child may open as many descriptors as the hard limit allows (Node
- * cannot raise its own). `exec` keeps the PID, so `/proc/PID` is the Node process's.
+ * cannot raise its own), and through `taskset` when `cpus` is given. `exec` (and taskset's own
+ * exec) keeps the PID, so `/proc/PID` is the Node process's.
  * @param script - the entry module's URL.
  * @param options - flags and arguments.
  * @returns the child; stdout and stderr are inherited.
  */
 export function spawnNode(script: string, options: SpawnNodeOptions = {}): ChildProcess {
   const tsx = import.meta.resolve("tsx");
-  const argv = [process.execPath, ...(options.nodeFlags ?? []), "--import", tsx, fileURLToPath(script), ...(options.args ?? [])];
+  const node = [process.execPath, ...(options.nodeFlags ?? []), "--import", tsx, fileURLToPath(script), ...(options.args ?? [])];
+  const argv = options.cpus === undefined ? node : ["taskset", "-c", options.cpus, ...node];
   return spawn("bash", ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', "bash", ...argv], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

@@ -49,16 +49,18 @@ export class LoadPool {
   /**
    * @param size - the most workers a series uses.
    * @param nodeFlags - extra Node flags for the workers (profiling).
+   * @param cpus - CPUs to pin the workers to (`taskset -c` syntax); absent: anywhere.
    */
   constructor(
     readonly size: number,
     private readonly nodeFlags: readonly string[] = [],
+    private readonly cpus?: string,
   ) {}
 
   private worker(i: number): IpcChannel {
     let w = this.workers[i];
     if (w === undefined) {
-      const child: ChildProcess = spawnNode(new URL("./load-worker.ts", import.meta.url).href, { nodeFlags: this.nodeFlags });
+      const child: ChildProcess = spawnNode(new URL("./load-worker.ts", import.meta.url).href, { nodeFlags: this.nodeFlags, ...(this.cpus === undefined ? {} : { cpus: this.cpus }) });
       w = new IpcChannel(child, `load worker ${i}`);
       this.workers[i] = w;
     }

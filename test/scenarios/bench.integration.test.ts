@@ -70,7 +70,7 @@ describe("wirelab bench, end to end", () => {
     expect(Number.isNaN(Date.parse(env.startedAt))).toBe(false);
     expect(env.peers).toEqual({});
     expect(results.parameters).toEqual({ scenarios: ["tcp-echo"], styles: ["callback", "baseline"], connections: [1, 10], durationMs: 300, warmupMs: 100, repeat: 1, sim: false });
-    expect(results.points.map((p) => `${p.style}/${p.connections}/${p.repeat}`)).toEqual(["callback/1/0", "callback/10/0", "baseline/1/0", "baseline/10/0"]);
+    expect(results.points.map((p) => `${p.style}/${p.connections}/${p.repeat}`)).toEqual(["callback/1/0", "baseline/1/0", "callback/10/0", "baseline/10/0"]);
     for (const p of results.points) {
       expect(p.failure).toBeUndefined();
       expect(p.scenario).toBe("tcp-echo");
