@@ -264,6 +264,9 @@ class HandlerWebSocket extends WebSocketProtocol {
   }
 
   override onOpen(): void {
+    // Small messages must not wait for Nagle's algorithm and the peer's delayed ACK (a 40 ms
+    // floor on every message otherwise); WebSocket servers turn it off, as Tornado does.
+    this.transport.setTcpNoDelay(true);
     // Busy until open() settles: messages wait in the queue.
     this.run(() => this.handler.open(...this.args));
   }

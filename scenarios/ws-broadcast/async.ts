@@ -30,8 +30,6 @@ export class SubscribeHandler extends WebSocketHandler {
   }
 
   override open(): void {
-    // Tornado's WebSocketHandler does this itself (set_nodelay); wirelab's does not (yet).
-    this.webSocket?.transport.setTcpNoDelay(true);
     this.hub.add(this);
   }
 

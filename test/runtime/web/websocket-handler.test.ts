@@ -69,6 +69,8 @@ describe("WebSocketHandler", () => {
     const conn = await s.conn;
     expect(conn.selectedSubprotocol).toBe("chat");
     expect(log).toEqual(["open lobby chat"]);
+    // Nagle's algorithm is off on the upgraded connection (small messages go out at once).
+    expect(s.pump.server.tcpNoDelay).toBe(true);
     await conn.writeMessage("hello");
     await conn.writeMessage(new Uint8Array([1, 2, 3]));
     await s.settle();
