@@ -7,8 +7,8 @@
  * Without /usr/bin/chromium the suite is skipped with a warning, unless WIRELAB_REQUIRE_PEERS is
  * set, which makes it run (and fail).
  *
- * The end-to-end test (a short real `wirelab bench` of two scenarios, then `wirelab report`)
- * belongs here too and will be added once the runner (scenarios/) has landed.
+ * The end-to-end run (a short real `wirelab bench` of two scenarios, then `wirelab report`) is
+ * in bench-report.integration.test.ts.
  */
 
 import { existsSync, mkdirSync } from "node:fs";
