@@ -10,11 +10,10 @@
  * @module
  */
 
-import type * as net from "node:net";
-import { LoadClient, OUTCOME_FAILED, OUTCOME_MISMATCH, OUTCOME_OK } from "./load-client.js";
+import { OUTCOME_FAILED, OUTCOME_MISMATCH, OUTCOME_OK } from "./load-client.js";
 import type { Outcome } from "./load-client.js";
 import type { ConnectTarget } from "./tcp-load-client.js";
-import { closeWithReset, connectSocket } from "./tcp-load-client.js";
+import { SocketLoadClient } from "./tcp-load-client.js";
 
 /** The longest response head the counter accepts, in bytes. */
 export const MAX_RESPONSE_HEAD = 8 * 1024;
@@ -62,8 +61,7 @@ export function findContentLength(head: Uint8Array, length: number): number {
 }
 
 /** HTTP client that GETs a fixed request and checks the status and body of each response. */
-export class HttpLoadClient extends LoadClient {
-  private socket: net.Socket | null = null;
+export class HttpLoadClient extends SocketLoadClient {
   private readonly head = Buffer.allocUnsafe(MAX_RESPONSE_HEAD);
   private headLength = 0;
   /** -1 while reading the head; else body bytes still to come. */
@@ -78,26 +76,14 @@ export class HttpLoadClient extends LoadClient {
    * @param expectedBody - the body a right answer has.
    */
   constructor(
-    private readonly target: ConnectTarget,
+    target: ConnectTarget,
     private readonly request: Buffer,
     private readonly expectedStatus: number,
     private readonly expectedBody: Buffer,
   ) {
-    super();
+    super(target);
   }
 
-  async connect(): Promise<void> {
-    const socket = await connectSocket(this.target, (nread, buffer) => {
-      this.onData(buffer, nread);
-    });
-    this.socket = socket;
-    this.alive = true;
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      this.alive = false;
-      this.listener.clientLost(this);
-    });
-  }
 
   send(): void {
     this.headLength = 0;
@@ -107,15 +93,7 @@ export class HttpLoadClient extends LoadClient {
     this.socket!.write(this.request);
   }
 
-  close(): Promise<void> {
-    return closeWithReset(this.socket);
-  }
-
-  abort(): void {
-    this.socket?.destroy();
-  }
-
-  private onData(data: Buffer, n: number): void {
+  protected override onRead(data: Buffer, n: number): void {
     if (!this.busy) return;
     let i = 0;
     if (this.bodyLeft < 0) {

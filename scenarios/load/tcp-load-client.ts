@@ -79,26 +79,21 @@ export function closeWithReset(socket: net.Socket | null): Promise<void> {
   });
 }
 
-/** Echo client: sends `payload`, expects exactly `payload` back. */
-export class TcpEchoClient extends LoadClient {
-  private socket: net.Socket | null = null;
-  private received = 0;
-  private wrong = false;
+/**
+ * A load client on one `node:net` socket that reads through one preallocated buffer
+ * (`connectSocket`'s `onread`) and closes with a reset.
+ */
+export abstract class SocketLoadClient extends LoadClient {
+  protected socket: net.Socket | null = null;
 
-  /**
-   * @param target - where to connect.
-   * @param payload - the bytes of one operation (shared by all clients; never modified).
-   */
-  constructor(
-    private readonly target: ConnectTarget,
-    private readonly payload: Buffer,
-  ) {
+  /** @param target - where to connect. */
+  constructor(private readonly target: ConnectTarget) {
     super();
   }
 
   async connect(): Promise<void> {
     const socket = await connectSocket(this.target, (nread, buffer) => {
-      this.onData(buffer, nread);
+      this.onRead(buffer, nread);
     });
     this.socket = socket;
     this.alive = true;
@@ -109,12 +104,6 @@ export class TcpEchoClient extends LoadClient {
     });
   }
 
-  send(): void {
-    this.received = 0;
-    this.wrong = false;
-    this.socket!.write(this.payload);
-  }
-
   close(): Promise<void> {
     return closeWithReset(this.socket);
   }
@@ -123,7 +112,34 @@ export class TcpEchoClient extends LoadClient {
     this.socket?.destroy();
   }
 
-  private onData(data: Buffer, n: number): void {
+  /** Bytes arrived: the first `n` bytes of `data`, a buffer reused for every read. */
+  protected abstract onRead(data: Buffer, n: number): void;
+}
+
+/** Echo client: sends `payload`, expects exactly `payload` back. */
+export class TcpEchoClient extends SocketLoadClient {
+  private received = 0;
+  private wrong = false;
+
+  /**
+   * @param target - where to connect.
+   * @param payload - the bytes of one operation (shared by all clients; never modified).
+   */
+  constructor(
+    target: ConnectTarget,
+    private readonly payload: Buffer,
+  ) {
+    super(target);
+  }
+
+
+  send(): void {
+    this.received = 0;
+    this.wrong = false;
+    this.socket!.write(this.payload);
+  }
+
+  protected override onRead(data: Buffer, n: number): void {
     // Bytes nobody asked for (a broken server, or the tail of a timed-out echo) are dropped.
     if (!this.busy) return;
     const payload = this.payload;
