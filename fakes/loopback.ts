@@ -297,7 +297,8 @@ export class MemoryTransport implements Transport {
   }
 
   /**
-   * Delivers this side's FIN. After `loseConnection` both sides are closed with
+   * Delivers this side's FIN. After `loseConnection` the peer's protocol reads EOF
+   * (`readConnectionLost()`, if it defines it), then both sides are closed with
    * `ConnectionDone` (bytes the peer still had in flight are dropped, as the socket is gone).
    * After `loseWriteConnection` the peer gets `readConnectionLost()` if its protocol defines
    * it, or closes its own side otherwise; when both halves are closed, both sides are lost.
@@ -308,6 +309,8 @@ export class MemoryTransport implements Transport {
     this.finSent = true;
     peer.finReceived = true;
     if (this.closeRequested) {
+      // The peer reads EOF first, as on a real socket, then the connection is over.
+      if (!peer.lost) peer.protocol?.readConnectionLost?.();
       this.finish(new ConnectionDone());
       peer.finish(new ConnectionDone());
       return;

@@ -230,7 +230,8 @@ describe("closing", () => {
     server.transport.write("response");
     server.transport.loseConnection();
     pump.flush();
-    expect(client.events).toEqual(["made", "writeLost", "data:response", "lost:ConnectionDone"]);
+    // The client reads the server's FIN (EOF) before the connection is over, as on real TCP.
+    expect(client.events).toEqual(["made", "writeLost", "data:response", "readLost", "lost:ConnectionDone"]);
     expect(server.events.at(-1)).toBe("lost:ConnectionDone");
   });
 
@@ -255,7 +256,7 @@ describe("closing", () => {
     client.transport.loseWriteConnection();
     pump.flush();
     // The client's FIN goes first (its buffer is empty); the server then flushes and closes.
-    expect(client.events).toEqual(["made", "writeLost", "data:queued", "lost:ConnectionDone"]);
+    expect(client.events).toEqual(["made", "writeLost", "data:queued", "readLost", "lost:ConnectionDone"]);
     expect(server.events).toEqual(["made", "lost:ConnectionDone"]);
   });
 
