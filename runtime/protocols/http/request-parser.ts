@@ -156,6 +156,7 @@ const CONN_CLOSE = 1;
 const CONN_KEEP_ALIVE = 2;
 const CONN_UPGRADE = 4;
 
+
 /** tchar (RFC 9110 §5.6.2): what methods, field names and chunk-extension names are made of. */
 const TOKEN = new Uint8Array(256);
 for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
@@ -597,11 +598,17 @@ export class RequestParser {
           if (pos >= len) return pos;
           const next = this.readLine(buf, pos, this.maxRequestLineLength + 2);
           if (next < 0) {
-            if (next === OVER_LIMIT) this.fail(new HttpUriTooLongError(this.maxRequestLineLength));
+            // Judge the method first, so every cut of the same bytes fails the same way.
+            if (!methodPrefixValid(this.stash, 0, this.stashLen, buf, pos, len)) this.fail(invalidMethod());
+            else if (next === OVER_LIMIT) this.fail(new HttpUriTooLongError(this.maxRequestLineLength));
             return len;
           }
           pos = next;
           this.curPos = pos;
+          if (!methodPrefixValid(this.lineBuf, this.lineStart, this.lineEnd, this.lineBuf, 0, 0)) {
+            this.fail(invalidMethod());
+            return len;
+          }
           const end = this.lineContentEnd();
           if (end < 0) return len;
           // A server should ignore empty lines before a request line (RFC 9112 §2.2).
@@ -1053,4 +1060,40 @@ function checkTransferEncoding(values: readonly string[]): HttpParseError | null
     return parseError(501, "transfer-coding-not-implemented", `transfer coding ${codings[0]} is not implemented`);
   }
   return null;
+}
+
+/** How many bytes at the start of a request line are checked for a method as they arrive. */
+const METHOD_PREFIX_CHECKED = 32;
+
+/**
+ * Whether the first bytes of a request line (`a[aFrom..aTo]` then `b[bFrom..bTo]`) can still be
+ * a method: tchars up to the first space. Bytes that are not HTTP at all (a TLS ClientHello on
+ * the plain port, binary garbage) are then rejected as they arrive, not at the request-line
+ * limit or the header timeout. Only {@link METHOD_PREFIX_CHECKED} bytes are looked at, so a
+ * trickled line costs O(1) per chunk; a leading CR or LF is left to the line rules.
+ */
+function methodPrefixValid(a: Uint8Array, aFrom: number, aTo: number, b: Uint8Array, bFrom: number, bTo: number): boolean {
+  const seen = scanMethod(a, aFrom, aTo, 0);
+  if (seen === METHOD_INVALID) return false;
+  if (seen === METHOD_VALID) return true;
+  return scanMethod(b, bFrom, bTo, seen) !== METHOD_INVALID;
+}
+
+const METHOD_INVALID = -1;
+const METHOD_VALID = -2;
+
+/** Scans `bytes[from..to]` after `seen` method bytes: decided (valid/invalid), or the new count. */
+function scanMethod(bytes: Uint8Array, from: number, to: number, seen: number): number {
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    if (seen === 0 && (c === CR || c === LF)) return METHOD_VALID;
+    if (c === SP) return seen > 0 ? METHOD_VALID : METHOD_INVALID;
+    if (TOKEN[c] === 0) return METHOD_INVALID;
+    if (++seen === METHOD_PREFIX_CHECKED) return METHOD_VALID;
+  }
+  return seen;
+}
+
+function invalidMethod(): HttpParseError {
+  return parseError(400, "invalid-method", "the method is not a token followed by one space");
 }

@@ -489,3 +489,38 @@ describe("HttpHeaders", () => {
     expect([...headers]).toEqual([["host", "a"], ["x-y", "1"], ["x-y", "2"]]);
   });
 });
+
+describe("RequestParser: bytes that cannot start a request", () => {
+  const invalidMethod = { type: "error", status: 400, reason: "invalid-method", code: "WL_ERR_HTTP_PARSE" };
+
+  it("rejects a TLS ClientHello on the plain port at once, without waiting for a line end", () => {
+    const events: ParserEvent[] = [];
+    const parser = recordingParser(events);
+    parser.execute(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
+    expect(events).toEqual([invalidMethod]);
+  });
+
+  it("rejects a trickled method at the first byte that is not a token character", () => {
+    const events: ParserEvent[] = [];
+    const parser = recordingParser(events);
+    for (const ch of "GE") parser.execute(bytes(ch));
+    expect(events).toEqual([]);
+    parser.execute(bytes("\x00"));
+    expect(events).toEqual([invalidMethod]);
+  });
+
+  it("waits for the rest of a line whose start can still be a request", () => {
+    for (const partial of ["GET", "GET /", "\r", "\r\n", "SOMEVERYLONGEXTENSIONMETHODNAMEXXXXXXXXXXXXXX"]) {
+      const events: ParserEvent[] = [];
+      recordingParser(events).execute(bytes(partial));
+      expect(events).toEqual([]);
+    }
+  });
+
+  it("fails the same way however garbage over the request-line limit is cut", () => {
+    const garbage = "\x01".repeat(100);
+    const whole = parseInChunks(garbage, [], { maxRequestLineLength: 16 });
+    expect(whole).toEqual([invalidMethod]);
+    for (let cut = 1; cut < garbage.length; cut += 7) expect(parseInChunks(garbage, [cut], { maxRequestLineLength: 16 })).toEqual(whole);
+  });
+});
