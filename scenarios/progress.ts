@@ -23,14 +23,20 @@ export function describePoint(point: ResultPoint): string {
   if (point.mode === "sim") {
     return `${head} (sim, seed ${point.extra?.["seed"] ?? "?"}): ${n(point.operations)} operations checked in ${n(point.durationMs)} virtual ms, ${n(point.extra?.["lostToFaults"] ?? 0)} lost to resets, invariants hold`;
   }
+  const idle = point.extra?.["bytesPerConnection"];
+  if (idle !== undefined) {
+    // An idle window has no operations: memory and what was held are its figures.
+    const heap = point.extra?.["heapBytesPerConnection"];
+    return `${head}: held ${n(point.extra?.["heldConnections"] ?? 0)}, ${n(idle)} B/conn${heap === undefined ? "" : ` (heap ${n(heap)} B)`}, server ${n(point.serverCpuPercent)}% cpu`;
+  }
   const parts = [`${n(point.throughput)} ops/s`, `p99 ${n(point.latencyUs.p99)} µs`];
   if (point.mode === "real") {
-    parts.push(`server ${n(point.serverCpuPercent)}% cpu, ${point.serverCpuUsPerOp.toFixed(1)} µs/op`, `client ${n(point.clientCpuPercent)}%`);
+    const perOp = point.operations > 0 ? `${point.serverCpuUsPerOp.toFixed(1)} µs/op` : "no operations";
+    parts.push(`server ${n(point.serverCpuPercent)}% cpu, ${perOp}`, `client ${n(point.clientCpuPercent)}%`);
   }
   const bad = point.errors + point.timeouts + point.mismatches;
   if (bad > 0) parts.push(`errors ${point.errors}, timeouts ${point.timeouts}, mismatches ${point.mismatches}`);
   if (point.generatorSaturated) parts.push("GENERATOR SATURATED");
-  if (point.extra?.["bytesPerConnection"] !== undefined) parts.push(`${n(point.extra["bytesPerConnection"])} B/conn, held ${n(point.extra["heldConnections"] ?? 0)}`);
   return `${head}: ${parts.join(", ")}`;
 }
 
