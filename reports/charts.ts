@@ -140,7 +140,7 @@ function spectrumChart(s: Series, styles: readonly string[]): ChartSpec | undefi
   const c = largestCount(s, (p) => p.spectrum !== undefined);
   if (c === undefined) return undefined;
   const at = s.points.filter((p) => p.connections === c);
-  const rows = at.flatMap((p) => (p.spectrum?.values ?? []).map((v) => ({ style: p.style, percentile: v.label, value: Math.max(v.valueUs, 1) / 1000 })));
+  const rows = at.flatMap((p) => spectrumRows(p.style, p.spectrum));
   const title = `${s.label}: latency spectrum at ${c.toLocaleString("en-US")} connections`;
   const spec: TopLevelSpec = {
     width: CHART_SIZE.width,
@@ -150,8 +150,7 @@ function spectrumChart(s: Series, styles: readonly string[]): ChartSpec | undefi
     data: { values: rows },
     mark: { type: "line", point: true, strokeWidth: 2 },
     encoding: {
-      x: { field: "percentile", type: "ordinal", sort: SPECTRUM_PERCENTILES.map((p) => p.label), title: "percentile", axis: { labelAngle: 0 } },
-      y: { field: "value", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" } },
+      ...spectrumAxes(),
       color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles, [...new Set(rows.map((r) => r.style))]) },
     },
   };
@@ -165,6 +164,19 @@ function spectrumChart(s: Series, styles: readonly string[]): ChartSpec | undefi
   };
 }
 
+/** One chart row per percentile of a spectrum, in ms (floored at 1 µs for the log scale). */
+function spectrumRows(style: string, spectrum: { readonly values: readonly { readonly label: string; readonly valueUs: number }[] } | undefined): { style: string; percentile: string; value: number }[] {
+  return (spectrum?.values ?? []).map((v) => ({ style, percentile: v.label, value: Math.max(v.valueUs, 1) / 1000 }));
+}
+
+/** The x (percentile) and y (log latency) encodings of the spectrum charts. */
+function spectrumAxes() {
+  return {
+    x: { field: "percentile", type: "ordinal", sort: SPECTRUM_PERCENTILES.map((p) => p.label), title: "percentile", axis: { labelAngle: 0 } },
+    y: { field: "value", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" } },
+  } as const;
+}
+
 // Legend symbols for a strokeDash-only channel have no stroke colour and would be invisible;
 // vega-lite passes `encode` through to vega though its types omit it, hence a separate constant.
 const DASH_LEGEND = { symbolType: "stroke", symbolStrokeWidth: 2, symbolSize: 400, encode: { symbols: { update: { stroke: { value: "#333" } } } } };
@@ -174,8 +186,8 @@ function openLoopChart(s: Series, styles: readonly string[]): ChartSpec | undefi
   if (c === undefined) return undefined;
   const at = s.points.filter((p) => p.connections === c);
   const rows = at.flatMap((p) => [
-    ...(p.spectrum?.values ?? []).map((v) => ({ style: p.style, percentile: v.label, value: Math.max(v.valueUs, 1) / 1000, latency: "corrected" })),
-    ...(p.uncorrectedSpectrum?.values ?? []).map((v) => ({ style: p.style, percentile: v.label, value: Math.max(v.valueUs, 1) / 1000, latency: "uncorrected" })),
+    ...spectrumRows(p.style, p.spectrum).map((r) => ({ ...r, latency: "corrected" })),
+    ...spectrumRows(p.style, p.uncorrectedSpectrum).map((r) => ({ ...r, latency: "uncorrected" })),
   ]);
   const title = `${s.label}: corrected vs uncorrected latency at ${c.toLocaleString("en-US")} connections`;
   const spec: TopLevelSpec = {
@@ -186,8 +198,7 @@ function openLoopChart(s: Series, styles: readonly string[]): ChartSpec | undefi
     data: { values: rows },
     mark: { type: "line", point: true, strokeWidth: 2 },
     encoding: {
-      x: { field: "percentile", type: "ordinal", sort: SPECTRUM_PERCENTILES.map((p) => p.label), title: "percentile", axis: { labelAngle: 0 } },
-      y: { field: "value", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" } },
+      ...spectrumAxes(),
       color: { field: "style", type: "nominal", title: "style", scale: styleScale(styles, [...new Set(rows.map((r) => r.style))]) },
       strokeDash: { field: "latency", type: "nominal", title: "latency", legend: DASH_LEGEND, scale: { domain: ["corrected", "uncorrected"], range: [[1, 0], [6, 4]] } },
     },
