@@ -9,7 +9,7 @@
 import type * as net from "node:net";
 import { LoadClient } from "../load/load-client.js";
 import type { ConnectTarget } from "../load/tcp-load-client.js";
-import { connectSocket } from "../load/tcp-load-client.js";
+import { connectSocket, closeSocket } from "../load/tcp-load-client.js";
 import { CHAT_LINE_SIZE, helloLine, writeChatLine } from "./chat-line.js";
 import type { FanOutTracker } from "./fan-out-tracker.js";
 
@@ -68,14 +68,7 @@ export class LineChatClient extends LoadClient {
   }
 
   close(): Promise<void> {
-    const socket = this.socket;
-    if (socket === null || socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once("close", () => {
-        resolve();
-      });
-      socket.end();
-    });
+    return closeSocket(this.socket, "end");
   }
 
   abort(): void {

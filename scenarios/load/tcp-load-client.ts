@@ -70,12 +70,23 @@ export function connectSocket(target: ConnectTarget, onRead?: ReadCallback): Pro
  * @returns a promise that resolves once it is closed.
  */
 export function closeWithReset(socket: net.Socket | null): Promise<void> {
+  return closeSocket(socket, "reset");
+}
+
+/**
+ * Closes a load connection with a FIN (`end()`) or a reset, and waits until it is closed.
+ * @param socket - the connection, if it was opened.
+ * @param how - `end` for a FIN after queued bytes, `reset` to drop it at once.
+ * @returns a promise that resolves once it is closed.
+ */
+export function closeSocket(socket: net.Socket | null, how: "end" | "reset"): Promise<void> {
   if (socket === null || socket.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     socket.once("close", () => {
       resolve();
     });
-    socket.resetAndDestroy();
+    if (how === "end") socket.end();
+    else socket.resetAndDestroy();
   });
 }
 

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import type * as net from "node:net";
 import { computeAcceptKey } from "../../runtime/protocols/websocket/handshake.js";
 import type { ConnectTarget } from "../load/tcp-load-client.js";
-import { connectSocket } from "../load/tcp-load-client.js";
+import { connectSocket, closeSocket } from "../load/tcp-load-client.js";
 
 /** The largest handshake response head accepted, in bytes. */
 export const MAX_HANDSHAKE_RESPONSE = 4096;
@@ -114,14 +114,7 @@ export class WsSubscriber {
 
   /** Closes the TCP connection (the benchmark does not wait for a closing handshake). */
   close(): Promise<void> {
-    const socket = this.socket;
-    if (socket === null || socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once("close", () => {
-        resolve();
-      });
-      socket.end();
-    });
+    return closeSocket(this.socket, "end");
   }
 
   /** Drops the connection now. */
@@ -237,13 +230,6 @@ export class WsPublisher {
 
   /** Closes the connection. */
   close(): Promise<void> {
-    const socket = this.socket;
-    if (socket === null || socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once("close", () => {
-        resolve();
-      });
-      socket.end();
-    });
+    return closeSocket(this.socket, "end");
   }
 }
