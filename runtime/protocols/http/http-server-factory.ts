@@ -22,6 +22,12 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 /** Default of {@link HttpServerOptions.keepAliveTimeout}: 5 s. */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * Default of {@link HttpServerOptions.maxPendingResponseBytes}: 64 KiB, the reactors' default
+ * high-water mark, so the server stops taking requests as soon as its transport reports a full
+ * buffer, as `node:http` does.
+ */
+export const DEFAULT_MAX_PENDING_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * Handles one request. Called as soon as the request's head is parsed; answer through
@@ -56,6 +62,18 @@ export interface HttpServerOptions extends RequestParserOptions {
    * @defaultValue {@link DEFAULT_KEEP_ALIVE_TIMEOUT_MS} (5000)
    */
   keepAliveTimeout?: number;
+  /**
+   * Bytes of answered responses that may wait unsent (in the transport's write buffer) before
+   * the server stops reading and parsing the connection's next pipelined requests; it goes on
+   * once the transport has drained. Requests are handled one at a time in any case (the next
+   * one stays unparsed until the current response is finished), so this bounds what a client
+   * that pipelines without reading can make the server hold. The signal to go on is the
+   * transport's drain, which comes only after its buffer passed its `highWaterMark`, so the
+   * bound in effect is the larger of the two. A single response larger than this is not cut:
+   * it is the handler's to stream with backpressure (`write()` returning false, `drained()`).
+   * @defaultValue {@link DEFAULT_MAX_PENDING_RESPONSE_BYTES} (65536)
+   */
+  maxPendingResponseBytes?: number;
   /**
    * Receives the errors the server survives: a handler that threw (wrapped in
    * `HandlerFailedError`, `WL_ERR_HANDLER_FAILED`), a response used out of order.
@@ -108,6 +126,8 @@ export class HttpServerFactory extends Factory<HttpServerProtocol> {
   readonly bodyTimeout: number;
   /** See {@link HttpServerOptions.keepAliveTimeout}. */
   readonly keepAliveTimeout: number;
+  /** See {@link HttpServerOptions.maxPendingResponseBytes}. */
+  readonly maxPendingResponseBytes: number;
   /** @internal The parser limits, shared by every connection. */
   readonly parserOptions: RequestParserOptions;
   /** @internal The `Date` line, formatted once per second for all connections. */
@@ -133,6 +153,11 @@ export class HttpServerFactory extends Factory<HttpServerProtocol> {
     this.headersTimeout = timeoutOption(options, "headersTimeout", DEFAULT_HEADERS_TIMEOUT_MS);
     this.bodyTimeout = timeoutOption(options, "bodyTimeout", DEFAULT_BODY_TIMEOUT_MS);
     this.keepAliveTimeout = timeoutOption(options, "keepAliveTimeout", DEFAULT_KEEP_ALIVE_TIMEOUT_MS);
+    const pending = options.maxPendingResponseBytes ?? DEFAULT_MAX_PENDING_RESPONSE_BYTES;
+    if (!Number.isSafeInteger(pending) || pending < 0) {
+      throw new InvalidOptionError("maxPendingResponseBytes", `must be an integer >= 0, got ${String(pending)}`);
+    }
+    this.maxPendingResponseBytes = pending;
     const parserOptions: RequestParserOptions = {};
     for (const key of ["maxRequestLineLength", "maxHeaderSize", "maxHeaderCount", "maxBodySize", "maxChunkLineLength", "maxBufferedBytes"] as const) {
       const value = options[key];

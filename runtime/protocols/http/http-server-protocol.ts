@@ -8,6 +8,11 @@
  * - The handler is called as soon as a request's head is parsed; the body follows. While a
  *   response is unfinished after its request is complete, the parser and the transport are
  *   paused, so pipelined requests wait (unread) and are answered in order.
+ * - Answered responses that the client does not read back up in the transport. Between two
+ *   requests, once the transport has reported its buffer full and more than
+ *   `maxPendingResponseBytes` wait unsent, the parser and the transport are paused until the
+ *   transport drains: a client that pipelines requests without reading holds at most that
+ *   much (plus one output batch) and one read of unparsed requests.
  * - `Expect: 100-continue`: `100 Continue` is sent when the handler starts reading the body,
  *   never before. If it answers without reading, the connection is closed after the response.
  * - A response that ends inside the dispatch of received bytes (any synchronous handler) is
@@ -68,6 +73,7 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
   private requestComplete = false;
   private continueSent = false;
   private readPaused = false;
+  private drainWait = false;
   private peerEnded = false;
   private upgraded: Protocol | null = null;
 
@@ -90,6 +96,24 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
     this.server = server;
     this.factory = server;
     this.parser = new RequestParser(this, server.parserOptions);
+  }
+
+  /**
+   * Bytes of responses not yet sent: the transport's write buffer plus output queued during the
+   * current dispatch. What `maxPendingResponseBytes` bounds between requests.
+   */
+  get pendingResponseBytes(): number {
+    return this.connected ? this.transport.writeBufferSize + this.outBytes : 0;
+  }
+
+  /** True while the next request waits for the transport to drain (see `maxPendingResponseBytes`). */
+  get waitingForDrain(): boolean {
+    return this.drainWait;
+  }
+
+  /** Bytes received and not parsed yet: pipelined requests held while the server cannot take them. */
+  get unparsedBytes(): number {
+    return this.parser.bufferedBytes;
   }
 
   // -- Protocol ---------------------------------------------------------------------------------
@@ -164,6 +188,11 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
 
   resumeProducing(): void {
     this.writePaused = false;
+    if (this.drainWait) {
+      this.drainWait = false;
+      this.startNextRequest();
+      return;
+    }
     const response = this.response;
     if (response === null) return;
     response.producer?.resumeProducing();
@@ -381,6 +410,21 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
       this.close();
       return;
     }
+    if (this.writePaused && this.pendingResponseBytes > this.server.maxPendingResponseBytes) {
+      // The client does not read what it asked for: take no new request until it does. No
+      // timeout runs meanwhile; the wait is for the client, and what it costs is bounded.
+      this.drainWait = true;
+      this.phase = P_WAIT;
+      this.parser.pause();
+      this.pauseReading();
+      return;
+    }
+    this.startNextRequest();
+  }
+
+  /** Parses the next request, if one is buffered, or waits for it. */
+  private startNextRequest(): void {
+    if (this.phase === P_DONE) return;
     this.base = this.server.clock.now();
     this.phase = this.parser.bufferedBytes > 0 || this.parser.stashedBytes > 0 ? P_HEAD : P_IDLE;
     this.schedule();

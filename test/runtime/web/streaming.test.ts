@@ -151,6 +151,72 @@ describe("flush()", () => {
   });
 });
 
+describe("pipelined requests from a client that does not read", () => {
+  it("a streamed (flush) response and the small ones after it: the server holds the rest unparsed, then answers all in order", async () => {
+    const piece = Buffer.alloc(16 * 1024, 0x62);
+    const answered: string[] = [];
+    class Stream extends RequestHandler {
+      override async get(): Promise<void> {
+        for (let i = 0; i < 20; i++) {
+          this.write(piece);
+          await this.flush();
+        }
+        answered.push("/stream");
+      }
+    }
+    class Small extends RequestHandler {
+      override get(n: string): void {
+        answered.push(`/small/${n}`);
+        this.write(`small ${n};`);
+      }
+    }
+    const app = new Application([
+      ["/stream", Stream],
+      [String.raw`/small/(\d+)`, Small],
+    ]);
+    const { pump, client } = serve(app, new Clock(), 0, 64 * 1024);
+    client.transport.pauseProducing();
+    let requests = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (let i = 0; i < 2000; i++) requests += `GET /small/${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    client.transport.write(requests);
+    await settle(pump);
+    // The stream waits for the client; nothing after it is answered, and what is buffered is bounded.
+    expect(answered).toEqual([]);
+    expect(pump.server.outgoing.length).toBeLessThan(128 * 1024);
+    client.transport.resumeProducing();
+    await settle(pump);
+    expect(answered).toEqual(["/stream", ...Array.from({ length: 2000 }, (_, i) => `/small/${i}`)]);
+    const text = client.text();
+    const smalls = [...text.matchAll(/small (\d+);/g)].map((m) => Number(m[1]));
+    expect(smalls).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    expect(text.split(piece.toString("latin1"))).toHaveLength(21);
+  });
+
+  it("small answers to a flood of pipelined requests stop at the bound while the client does not read", async () => {
+    let answered = 0;
+    class Small extends RequestHandler {
+      override get(): void {
+        answered++;
+        this.write("hello, world");
+      }
+    }
+    const app = new Application([["/", Small]]);
+    const { pump, client } = serve(app, new Clock(), 0, 16 * 1024);
+    client.transport.pauseProducing();
+    const total = 5000;
+    client.transport.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(total));
+    await settle(pump);
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThan(total);
+    // 64 KiB (maxPendingResponseBytes) plus one output batch and one response.
+    expect(pump.server.outgoing.length).toBeLessThan(64 * 1024 + 16 * 1024 + 1024);
+    client.transport.resumeProducing();
+    await settle(pump);
+    expect(answered).toBe(total);
+    expect(client.text().match(/hello, world/g)).toHaveLength(total);
+  });
+});
+
 describe("onConnectionClose", () => {
   it("runs when the client goes away mid-response, and flush() then rejects with StreamClosedError", async () => {
     const gate = new Deferred<void>();

@@ -10,8 +10,10 @@ import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { NodeReactor } from "../../../../runtime/node/node-reactor.js";
-import type { HttpServerOptions } from "../../../../runtime/protocols/http/http-server-factory.js";
+import type { HttpHandler, HttpServerOptions } from "../../../../runtime/protocols/http/http-server-factory.js";
 import { HttpServerFactory } from "../../../../runtime/protocols/http/http-server-factory.js";
+import type { HttpServerProtocol } from "../../../../runtime/protocols/http/http-server-protocol.js";
+import { ResponseParser } from "../../../../runtime/protocols/http/response-parser.js";
 import type { ListeningPort } from "../../../../runtime/reactor.js";
 
 const REQUIRED = (process.env.WIRELAB_REQUIRE_PEERS ?? "") !== "";
@@ -244,4 +246,112 @@ describe("slowloris on NodeReactor", () => {
       await s.reactor.stop();
     }
   });
+});
+
+describe("a client that pipelines requests and never reads, on NodeReactor", () => {
+  /** Requests the client writes: far more response bytes than the kernel's buffers hold. */
+  const REQUESTS = 100_000;
+  /** The server batches up to this much output before a transport write (MAX_BATCH_BYTES). */
+  const BATCH = 16 * 1024;
+  /** Room for the response that crossed the bound. */
+  const ONE_RESPONSE = 1024;
+  /** Node hands a socket's bytes over in reads of at most 64 KiB. */
+  const ONE_READ = 64 * 1024;
+  const WAIT_LIMIT_MS = 15_000;
+
+  const until = async (condition: () => boolean, what: string): Promise<void> => {
+    const deadline = performance.now() + WAIT_LIMIT_MS;
+    while (!condition()) {
+      if (performance.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  };
+
+  const styles: [string, HttpHandler][] = [
+    [
+      "callback (answers at once)",
+      (req, res) => {
+        res.end(req.path);
+      },
+    ],
+    [
+      "async (answers after an await)",
+      async (req, res) => {
+        await Promise.resolve();
+        res.end(req.path);
+      },
+    ],
+  ];
+
+  it.each(styles)("%s: the server stops taking requests at its bound; once the client reads, every response arrives in order", async (_style, answer) => {
+    const reactor = new NodeReactor();
+    const errors: unknown[] = [];
+    reactor.setErrorHook((e) => errors.push(e));
+    void reactor.run();
+    let handled = 0;
+    let maxPending = 0;
+    let server: HttpServerProtocol | null = null;
+    const factory = new HttpServerFactory(
+      reactor,
+      (req, res) => {
+        handled++;
+        if (server !== null) maxPending = Math.max(maxPending, server.pendingResponseBytes);
+        return answer(req, res);
+      },
+      { onError: (e) => errors.push(e) },
+    );
+    const build = factory.buildProtocol.bind(factory);
+    factory.buildProtocol = (addr) => (server = build(addr));
+    const port = await reactor.listen("tcp:0:interface=127.0.0.1", factory);
+    const socket = net.connect(port.getHost().port, "127.0.0.1");
+    try {
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      socket.pause();
+      const requests: string[] = [];
+      for (let i = 0; i < REQUESTS; i++) requests.push(`GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      socket.write(requests.join(""));
+
+      await until(() => server?.waitingForDrain === true || handled === REQUESTS, "the server to stop or to answer everything");
+      const held = server as unknown as HttpServerProtocol;
+      const bound = Math.max(factory.maxPendingResponseBytes, held.transport.highWaterMark) + BATCH + ONE_RESPONSE;
+      expect(handled).toBeLessThan(REQUESTS);
+      expect(held.waitingForDrain).toBe(true);
+      expect(held.pendingResponseBytes).toBeLessThanOrEqual(bound);
+      expect(maxPending).toBeLessThanOrEqual(bound);
+      expect(held.unparsedBytes).toBeLessThanOrEqual(ONE_READ);
+
+      // Now the client reads: every response, in order, and the server's bound holds throughout.
+      let body = "";
+      let expected = 0;
+      let mismatch: string | null = null;
+      const parser = new ResponseParser({
+        onResponseHead: () => {
+          body = "";
+        },
+        onBody: (chunk) => {
+          body += Buffer.from(chunk).toString("latin1");
+        },
+        onResponseComplete: () => {
+          if (body !== `/${expected}`) mismatch ??= `response #${expected} carried ${body}`;
+          expected++;
+        },
+        onError: (error) => {
+          mismatch ??= error.message;
+        },
+      });
+      socket.on("data", (data: Buffer) => {
+        parser.execute(data);
+      });
+      socket.resume();
+      await until(() => expected === REQUESTS || mismatch !== null, "every response");
+      expect(mismatch).toBeNull();
+      expect(expected).toBe(REQUESTS);
+      expect(handled).toBe(REQUESTS);
+      expect(maxPending).toBeLessThanOrEqual(bound);
+      expect(errors).toEqual([]);
+    } finally {
+      socket.destroy();
+      await reactor.stop();
+    }
+  }, 30_000);
 });

@@ -8,7 +8,7 @@ import type { PushProducer } from "../../../../runtime/protocol.js";
 import { HttpClientProtocol } from "../../../../runtime/protocols/http/http-client.js";
 import type { HttpRequest } from "../../../../runtime/protocols/http/http-request.js";
 import type { HttpResponse } from "../../../../runtime/protocols/http/http-response.js";
-import { HttpServerFactory } from "../../../../runtime/protocols/http/http-server-factory.js";
+import { DEFAULT_MAX_PENDING_RESPONSE_BYTES, HttpServerFactory } from "../../../../runtime/protocols/http/http-server-factory.js";
 import { parseResponses, serverOn, settle, T0, T0_DATE } from "./http-test-helpers.js";
 
 const hello = (_req: HttpRequest, res: HttpResponse): void => {
@@ -319,6 +319,73 @@ describe("HttpServerProtocol: pipelining", () => {
     s.transport.receive("GET / HTTP/1.1\r\n\r\n".repeat(10));
     expect(writes).toBe(1);
     expect(parseResponses(s.text()).responses).toHaveLength(10);
+  });
+});
+
+describe("HttpServerProtocol: a client that pipelines and does not read", () => {
+  const three = "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n";
+
+  it("takes no new request while the transport is full and responses wait unsent; goes on when it drains", () => {
+    const s = serverOn((req, res) => res.end(req.path), { maxPendingResponseBytes: 0 });
+    s.transport.simulateBufferFull();
+    s.transport.receive(three);
+    expect(parseResponses(s.text()).responses.map((r) => r.body)).toEqual(["/1"]);
+    expect(s.protocol.waitingForDrain).toBe(true);
+    expect(s.protocol.unparsedBytes).toBe(38);
+    expect(s.transport.producerState).toBe("paused");
+    s.transport.simulateBufferDrained();
+    expect(parseResponses(s.text()).responses.map((r) => r.body)).toEqual(["/1", "/2", "/3"]);
+    expect(s.protocol.waitingForDrain).toBe(false);
+    expect(s.transport.producerState).toBe("producing");
+  });
+
+  it("the same with an async handler", async () => {
+    const s = serverOn(
+      async (req, res) => {
+        await Promise.resolve();
+        res.end(req.path);
+      },
+      { maxPendingResponseBytes: 0 },
+    );
+    s.transport.simulateBufferFull();
+    s.transport.receive(three);
+    await settle();
+    expect(parseResponses(s.text()).responses.map((r) => r.body)).toEqual(["/1"]);
+    expect(s.protocol.waitingForDrain).toBe(true);
+    s.transport.simulateBufferDrained();
+    await settle();
+    expect(parseResponses(s.text()).responses.map((r) => r.body)).toEqual(["/1", "/2", "/3"]);
+  });
+
+  it("goes on while the unsent bytes are within maxPendingResponseBytes, and stops past it", () => {
+    const body = "x".repeat(10_000);
+    const s = serverOn((_req, res) => res.end(body));
+    s.transport.simulateBufferFull();
+    s.transport.receive("GET / HTTP/1.1\r\n\r\n".repeat(10));
+    const answered = parseResponses(s.text()).responses.length;
+    // Each response is 10,000 bytes and a head: the 7th takes the total past 64 KiB.
+    expect(answered).toBe(7);
+    expect(s.protocol.pendingResponseBytes).toBeGreaterThan(DEFAULT_MAX_PENDING_RESPONSE_BYTES);
+    expect(s.protocol.pendingResponseBytes - DEFAULT_MAX_PENDING_RESPONSE_BYTES).toBeLessThan(body.length + 200);
+    s.transport.clear();
+    s.transport.simulateBufferDrained();
+    expect(parseResponses(s.text()).responses).toHaveLength(3);
+  });
+
+  it("does not time the wait out: the next request is the client's to read for", async () => {
+    const s = serverOn((req, res) => res.end(req.path), { maxPendingResponseBytes: 0, headersTimeout: 100, keepAliveTimeout: 100 });
+    s.transport.simulateBufferFull();
+    s.transport.receive(three);
+    await s.clock.advanceAsync(10_000);
+    expect(s.transport.disconnecting).toBe(false);
+    s.transport.simulateBufferDrained();
+    expect(parseResponses(s.text()).responses).toHaveLength(3);
+  });
+
+  it("rejects a maxPendingResponseBytes that is not an integer >= 0", () => {
+    for (const bad of [-1, 1.5, Number.NaN, Infinity]) {
+      expect(() => new HttpServerFactory(new Clock(), hello, { maxPendingResponseBytes: bad })).toThrow(/maxPendingResponseBytes/);
+    }
   });
 });
 
