@@ -32,12 +32,13 @@ export {
   MemoryTransport,
   Pump,
   connectPair,
+  linkedTransports,
   DEFAULT_LOW_WATER_MARK,
   DEFAULT_SERVER_ADDRESS,
   DEFAULT_CLIENT_ADDRESS,
   DEFAULT_PUMP_MAX_STEPS,
 } from "./loopback.js";
-export type { MemoryTransportOptions, ConnectPairOptions } from "./loopback.js";
+export type { MemoryTransportOptions, ConnectPairOptions, PairBufferOptions } from "./loopback.js";
 export {
   MemoryReactor,
   MemoryListeningPort,

@@ -13,6 +13,12 @@
  * FIN after the queued bytes and the peer gets `readConnectionLost()` if it defines it, or
  * closes its side otherwise.
  *
+ * The write buffer is the bytes in flight, and is bounded as on `NodeReactor` (see
+ * `runtime/write-buffer.ts`): past the high-water mark a push producer is paused, or, with no
+ * producer, the side stops reading if its limits say so (by default the server side of a pair
+ * does, the client side does not); past `maxWriteBufferSize` the side is aborted and its
+ * protocol gets `WriteBufferOverflowError`.
+ *
  * @module
  */
 
@@ -24,11 +30,13 @@ import {
   NotConnectedError,
   ProducerRegisteredError,
   ReactorStalledError,
+  WriteBufferOverflowError,
 } from "../runtime/errors.js";
 import type { Address, Producer, Protocol, PushProducer, Transport } from "../runtime/protocol.js";
+import { DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_WRITE_BUFFER_SIZE, transportWriteLimits, writeBufferPolicy } from "../runtime/write-buffer.js";
+import type { WriteBufferOptions } from "../runtime/write-buffer.js";
 import { ByteQueue, toBytes, wholeWrites } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
-import { DEFAULT_HIGH_WATER_MARK } from "./string-transport.js";
 
 /** The default buffered bytes at or below which a paused producer is resumed: drained. */
 export const DEFAULT_LOW_WATER_MARK = 0;
@@ -48,11 +56,25 @@ export interface MemoryTransportOptions {
    */
   highWaterMark?: number;
   /**
-   * Bytes in flight at or below which a paused push producer is resumed and a pull producer
-   * is asked for more.
+   * Bytes in flight at or below which a paused push producer is resumed, a pull producer is
+   * asked for more, and a side that stopped reading because of its full buffer reads again.
    * @defaultValue {@link DEFAULT_LOW_WATER_MARK} (0: fully drained)
    */
   lowWaterMark?: number;
+  /**
+   * Bytes in flight past which a write aborts this side with `WriteBufferOverflowError`; at
+   * least `highWaterMark`, or `Infinity`.
+   * @defaultValue {@link DEFAULT_MAX_WRITE_BUFFER_SIZE} (64 MiB)
+   */
+  maxWriteBufferSize?: number;
+  /**
+   * Whether this side stops reading while its bytes in flight are past `highWaterMark` and no
+   * producer is registered (until they drain to `lowWaterMark`). A lone transport does not;
+   * `connectPair`, `MemoryReactor` and `SimNetwork` set it from their
+   * `pauseReadsOnFullBuffer` option.
+   * @defaultValue false
+   */
+  pauseReadsWhenFull?: boolean;
 }
 
 /**
@@ -80,10 +102,14 @@ export class MemoryTransport implements Transport {
   finReceived = false;
   /** True while the protocol has paused reading with `pauseProducing()`. */
   readingPaused = false;
+  /** True while this side stops reading until its full write buffer drains (no producer registered). */
+  readsHeld = false;
   /** True once `connectionLost` was delivered. */
   lost = false;
   /** The reason `connectionLost` got, once it did. */
   lostReason: Error | null = null;
+  /** Why this side aborted, when not by `abortConnection()`: what its protocol will be told. */
+  abortReason: Error | null = null;
   /** The registered producer, if any. */
   producer: Producer | null = null;
   /** Whether the registered producer is a push producer. */
@@ -101,6 +127,10 @@ export class MemoryTransport implements Transport {
   readonly highWaterMark: number;
   /** See {@link MemoryTransportOptions.lowWaterMark}. */
   readonly lowWaterMark: number;
+  /** See {@link MemoryTransportOptions.maxWriteBufferSize}. */
+  readonly maxWriteBufferSize: number;
+  /** See {@link MemoryTransportOptions.pauseReadsWhenFull}. */
+  readonly pauseReadsWhenFull: boolean;
 
   /**
    * @param host - this side's address (`getHost()`).
@@ -121,6 +151,13 @@ export class MemoryTransport implements Transport {
     if (!Number.isInteger(this.lowWaterMark) || this.lowWaterMark < 0 || this.lowWaterMark > this.highWaterMark) {
       throw new InvalidOptionError("lowWaterMark", `must be an integer in [0, highWaterMark], got ${this.lowWaterMark}`);
     }
+    this.maxWriteBufferSize = writeBufferPolicy({ maxWriteBufferSize: options.maxWriteBufferSize ?? DEFAULT_MAX_WRITE_BUFFER_SIZE }, this.highWaterMark).maxWriteBufferSize;
+    this.pauseReadsWhenFull = options.pauseReadsWhenFull ?? false;
+  }
+
+  /** True when bytes for this side may be delivered: its protocol reads, and it does not hold reading. */
+  get reading(): boolean {
+    return !this.readingPaused && !this.readsHeld;
   }
 
   /** Joins two transports as the two ends of one connection. */
@@ -155,10 +192,7 @@ export class MemoryTransport implements Transport {
     const bytes = toBytes(data);
     if (bytes.length === 0) return;
     this.outgoing.push(bytes);
-    if (this.streaming && !this.producerPaused && this.outgoing.length > this.highWaterMark) {
-      this.producerPaused = true;
-      (this.producer as PushProducer).pauseProducing();
-    }
+    if (this.outgoing.length > this.highWaterMark) this.bufferFull();
     this.onActivity?.();
   }
 
@@ -245,11 +279,11 @@ export class MemoryTransport implements Transport {
     this.readingPaused = true;
   }
 
-  /** Reads again. */
+  /** Reads again (unless this side holds reading until its own write buffer drains). */
   resumeProducing(): void {
     if (!this.readingPaused) return;
     this.readingPaused = false;
-    this.onActivity?.();
+    if (!this.readsHeld) this.onActivity?.();
   }
 
   /** Closes the connection, as a real transport does when told to stop producing. */
@@ -263,7 +297,7 @@ export class MemoryTransport implements Transport {
   /** @returns true when `sendData` can move bytes now: some are queued and the peer reads. */
   canSendData(): boolean {
     const peer = this.peer;
-    return this.outgoing.length > 0 && !this.lost && peer !== null && !peer.lost && !peer.readingPaused;
+    return this.outgoing.length > 0 && !this.lost && peer !== null && !peer.lost && peer.reading;
   }
 
   /**
@@ -292,7 +326,7 @@ export class MemoryTransport implements Transport {
       !this.lost &&
       this.outgoing.length === 0 &&
       peer !== null &&
-      !peer.readingPaused
+      peer.reading
     );
   }
 
@@ -334,13 +368,13 @@ export class MemoryTransport implements Transport {
   }
 
   /**
-   * Delivers this side's reset: it is lost with `ConnectionAborted`, and the peer, whose
-   * unsent bytes are discarded, with `ConnectionResetError` (or `ConnectionAborted` if it
-   * aborted too).
+   * Delivers this side's reset: it is lost with `ConnectionAborted` (or its `abortReason`),
+   * and the peer, whose unsent bytes are discarded, with `ConnectionResetError` (or
+   * `ConnectionAborted` if it aborted too).
    */
   sendReset(): void {
     if (!this.canSendReset()) throw new Error("sendReset() when no reset is due");
-    this.finish(new ConnectionAborted());
+    this.finish(this.abortReason ?? new ConnectionAborted());
     const peer = this.peer;
     if (peer !== null) peer.finish(peer.aborted ? new ConnectionAborted() : new ConnectionResetError());
   }
@@ -372,9 +406,27 @@ export class MemoryTransport implements Transport {
     this.onConnectionLost?.(reason);
   }
 
+  /** Bytes in flight passed the high-water mark. */
+  private bufferFull(): void {
+    if (this.outgoing.length > this.maxWriteBufferSize) {
+      this.abortReason ??= new WriteBufferOverflowError(this.outgoing.length, this.maxWriteBufferSize);
+      this.abortConnection();
+    } else if (this.producer === null) {
+      if (this.pauseReadsWhenFull) this.readsHeld = true;
+    } else if (this.streaming && !this.producerPaused) {
+      this.producerPaused = true;
+      (this.producer as PushProducer).pauseProducing();
+    }
+  }
+
   private drained(): void {
+    if (this.lost || this.outgoing.length > this.lowWaterMark) return;
+    if (this.readsHeld) {
+      this.readsHeld = false;
+      if (!this.readingPaused) this.onActivity?.();
+    }
     const producer = this.producer;
-    if (producer === null || this.lost || this.outgoing.length > this.lowWaterMark) return;
+    if (producer === null) return;
     if (!this.streaming) {
       producer.resumeProducing();
     } else if (this.producerPaused) {
@@ -384,8 +436,48 @@ export class MemoryTransport implements Transport {
   }
 }
 
+/**
+ * How both sides of an in-memory connection bound their write buffers: the options of
+ * `NodeReactor` (see `runtime/write-buffer.ts`), plus the fakes' `lowWaterMark`.
+ */
+export interface PairBufferOptions extends WriteBufferOptions {
+  /**
+   * See {@link MemoryTransportOptions.lowWaterMark}.
+   * @defaultValue {@link DEFAULT_LOW_WATER_MARK} (0)
+   */
+  lowWaterMark?: number;
+}
+
+/**
+ * Makes the two linked transports of one in-memory connection, each with the limits of its
+ * side: `server` is the accepted one.
+ *
+ * @param serverAddress - the server side's address.
+ * @param clientAddress - the client side's address.
+ * @param options - see {@link PairBufferOptions}.
+ * @returns both transports, linked, no protocol attached yet.
+ * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) for an option out of bounds.
+ */
+export function linkedTransports(serverAddress: Address, clientAddress: Address, options: PairBufferOptions = {}): { server: MemoryTransport; client: MemoryTransport } {
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  const policy = writeBufferPolicy(options, highWaterMark);
+  const side = (accepted: boolean): MemoryTransportOptions => {
+    const limits = transportWriteLimits(policy, accepted);
+    return {
+      highWaterMark,
+      lowWaterMark: options.lowWaterMark ?? DEFAULT_LOW_WATER_MARK,
+      maxWriteBufferSize: limits.maxWriteBufferSize,
+      pauseReadsWhenFull: limits.pauseReadsWhenFull,
+    };
+  };
+  const server = new MemoryTransport(serverAddress, clientAddress, side(true));
+  const client = new MemoryTransport(clientAddress, serverAddress, side(false));
+  MemoryTransport.link(server, client);
+  return { server, client };
+}
+
 /** Options for {@link connectPair}. */
-export interface ConnectPairOptions extends MemoryTransportOptions {
+export interface ConnectPairOptions extends PairBufferOptions {
   /**
    * How the byte stream is cut into reads, in both directions.
    * @defaultValue {@link wholeWrites}()
@@ -498,14 +590,7 @@ export class Pump {
  * ```
  */
 export function connectPair(serverProtocol: Protocol, clientProtocol: Protocol, options: ConnectPairOptions = {}): Pump {
-  const serverAddress = options.serverAddress ?? DEFAULT_SERVER_ADDRESS;
-  const clientAddress = options.clientAddress ?? DEFAULT_CLIENT_ADDRESS;
-  const water: MemoryTransportOptions = {};
-  if (options.highWaterMark !== undefined) water.highWaterMark = options.highWaterMark;
-  if (options.lowWaterMark !== undefined) water.lowWaterMark = options.lowWaterMark;
-  const server = new MemoryTransport(serverAddress, clientAddress, water);
-  const client = new MemoryTransport(clientAddress, serverAddress, water);
-  MemoryTransport.link(server, client);
+  const { server, client } = linkedTransports(options.serverAddress ?? DEFAULT_SERVER_ADDRESS, options.clientAddress ?? DEFAULT_CLIENT_ADDRESS, options);
   const pump = new Pump(server, client, options.chunking ?? wholeWrites(), options.maxSteps ?? DEFAULT_PUMP_MAX_STEPS);
   server.attach(serverProtocol);
   client.attach(clientProtocol);

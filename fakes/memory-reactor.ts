@@ -35,7 +35,7 @@ import type {
 import { toBytes } from "./chunking.js";
 import { Clock } from "./clock.js";
 import { SystemEventTriggers } from "./system-event-triggers.js";
-import { MemoryTransport, Pump } from "./loopback.js";
+import { linkedTransports, Pump } from "./loopback.js";
 import type { ConnectPairOptions } from "./loopback.js";
 import { SeededRandom } from "./random.js";
 import { StringTransport } from "./string-transport.js";
@@ -558,12 +558,7 @@ export class MemoryConnectAttempt<P extends Protocol = Protocol> {
     const serverAddress = options.serverAddress ?? listener?.address ?? this.peerAddress;
     const serverProtocol = server ?? listener?.factory.buildProtocol(clientAddress) ?? null;
     const protocol = this.build();
-    const water: { highWaterMark?: number; lowWaterMark?: number } = {};
-    if (options.highWaterMark !== undefined) water.highWaterMark = options.highWaterMark;
-    if (options.lowWaterMark !== undefined) water.lowWaterMark = options.lowWaterMark;
-    const serverSide = new MemoryTransport(serverAddress, clientAddress, water);
-    const clientSide = new MemoryTransport(clientAddress, serverAddress, water);
-    MemoryTransport.link(serverSide, clientSide);
+    const { server: serverSide, client: clientSide } = linkedTransports(serverAddress, clientAddress, options);
     const pump = new Pump(serverSide, clientSide, options.chunking, options.maxSteps);
     this.reactor.connections.push(serverSide);
     clientSide.onConnectionLost = (reason) => {

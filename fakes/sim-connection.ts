@@ -22,8 +22,8 @@ import {
 import { ClientFactory } from "../runtime/protocol.js";
 import type { Address, Connector, Factory, Protocol } from "../runtime/protocol.js";
 import type { DelayedCall } from "../runtime/reactor.js";
-import { MemoryTransport } from "./loopback.js";
-import type { MemoryTransportOptions } from "./loopback.js";
+import { linkedTransports } from "./loopback.js";
+import type { MemoryTransport, PairBufferOptions } from "./loopback.js";
 import type { SimHost } from "./sim-host.js";
 import type { SimLink } from "./sim-link.js";
 import { SimPipe } from "./sim-pipe.js";
@@ -83,25 +83,22 @@ export class SimConnection {
     /** The link between the two hosts. */
     readonly link: SimLink,
     serverAddress: Address,
-    water: MemoryTransportOptions,
+    buffers: PairBufferOptions,
   ) {
-    const clientAddress = attempt.hostAddress;
-    this.client = new MemoryTransport(clientAddress, serverAddress, water);
-    this.server = new MemoryTransport(serverAddress, clientAddress, water);
-    MemoryTransport.link(this.client, this.server);
+    const { server, client } = linkedTransports(serverAddress, attempt.hostAddress, buffers);
+    this.client = client;
+    this.server = server;
     this.up = new SimPipe(net, this, 0, this.client, this.server, link, serverHost);
     this.down = new SimPipe(net, this, 1, this.server, this.client, link, attempt.host);
     const up = this.up;
     const down = this.down;
-    const client = this.client;
-    const server = this.server;
     client.onActivity = () => {
       up.kick();
-      if (!client.readingPaused) down.readerResumed();
+      if (client.reading) down.readerResumed();
     };
     server.onActivity = () => {
       down.kick();
-      if (!server.readingPaused) up.readerResumed();
+      if (server.reading) up.readerResumed();
     };
     client.onConnectionLost = (reason) => {
       this.sideLost(0, reason);

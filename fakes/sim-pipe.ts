@@ -134,7 +134,7 @@ export class SimPipe extends SimEvent {
     if (src.lost || dst.lost) return Infinity;
     if (this.synAckAt === this.synAckAt) return Math.max(this.synAckAt, now);
     if (this.head < this.tail || (this.finAt === this.finAt && !src.finSent)) {
-      if (dst.readingPaused) {
+      if (!dst.reading) {
         this.waitingForReader = true;
         return Infinity;
       }
@@ -155,7 +155,7 @@ export class SimPipe extends SimEvent {
       this.queued = 0;
       this.rstAt = now + net.latency(this.link);
       try {
-        src.finish(new ConnectionAborted());
+        src.finish(src.abortReason ?? new ConnectionAborted());
       } finally {
         this.schedule();
       }
@@ -188,7 +188,7 @@ export class SimPipe extends SimEvent {
       return;
     }
     if (this.head < this.tail) {
-      if (dst.readingPaused) {
+      if (!dst.reading) {
         this.waitingForReader = true;
         return;
       }

@@ -31,6 +31,8 @@
  */
 
 import type { Address } from "../runtime/protocol.js";
+import { DEFAULT_HIGH_WATER_MARK, writeBufferPolicy } from "../runtime/write-buffer.js";
+import type { ReadPausePolicy } from "../runtime/write-buffer.js";
 import {
   ConnectionRefusedError,
   ConnectionResetError,
@@ -43,6 +45,7 @@ import {
 } from "../runtime/errors.js";
 import { randomChunks, toBytes } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
+import type { PairBufferOptions } from "./loopback.js";
 import { FIRST_EPHEMERAL_PORT } from "./memory-reactor.js";
 import { SeededRandom } from "./random.js";
 import type { RandomSource } from "./random.js";
@@ -185,10 +188,22 @@ export interface SimNetworkOptions {
    */
   firstEphemeralPort?: number;
   /**
-   * Bytes in flight on a connection past which the writer's push producer is paused.
-   * @defaultValue the MemoryTransport default (64 KiB)
+   * Bytes in flight on a connection past which the writer's push producer is paused, or,
+   * with no producer, the writer stops reading if `pauseReadsOnFullBuffer` says so.
+   * @defaultValue {@link DEFAULT_HIGH_WATER_MARK} (64 KiB)
    */
   highWaterMark?: number;
+  /**
+   * Bytes in flight past which a write aborts the writer's side with `WriteBufferOverflowError`.
+   * @defaultValue {@link DEFAULT_MAX_WRITE_BUFFER_SIZE} (64 MiB)
+   */
+  maxWriteBufferSize?: number;
+  /**
+   * Which sides stop reading while their bytes in flight are past `highWaterMark` and no
+   * producer is registered: as on `NodeReactor` (see `runtime/write-buffer.ts`).
+   * @defaultValue {@link DEFAULT_PAUSE_READS_ON_FULL_BUFFER} ("accepted")
+   */
+  pauseReadsOnFullBuffer?: ReadPausePolicy;
   /**
    * The virtual time at start, in milliseconds.
    * @defaultValue 0
@@ -305,7 +320,7 @@ export class SimNetwork implements NondeterminismListener {
   private readonly drainMode: DrainMode;
   private readonly maxSteps: number;
   private readonly udpLoss: number;
-  private readonly highWaterMark: number | undefined;
+  private readonly buffers: PairBufferOptions;
   private failure: Error | null = null;
   private connectionIds = 0;
   private timerIds = 0;
@@ -346,7 +361,12 @@ export class SimNetwork implements NondeterminismListener {
     checkSteps(this.maxSteps, "maxSteps");
     this.udpLoss = options.udpLossProbability ?? DEFAULT_UDP_LOSS_PROBABILITY;
     if (!(this.udpLoss >= 0 && this.udpLoss <= 1)) throw new InvalidOptionError("udpLossProbability", `must be in [0, 1], got ${this.udpLoss}`);
-    this.highWaterMark = options.highWaterMark;
+    const buffers: PairBufferOptions = {};
+    if (options.highWaterMark !== undefined) buffers.highWaterMark = options.highWaterMark;
+    if (options.maxWriteBufferSize !== undefined) buffers.maxWriteBufferSize = options.maxWriteBufferSize;
+    if (options.pauseReadsOnFullBuffer !== undefined) buffers.pauseReadsOnFullBuffer = options.pauseReadsOnFullBuffer;
+    writeBufferPolicy(buffers, buffers.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
+    this.buffers = buffers;
   }
 
   /** The virtual time in milliseconds. */
@@ -1015,8 +1035,7 @@ export class SimNetwork implements NondeterminismListener {
       return;
     }
     const serverAddress: Address = { type: "tcp", host: loopback ? LOOPBACK_ADDRESS : target.address, port: attempt.endpoint.port };
-    const water = this.highWaterMark === undefined ? {} : { highWaterMark: this.highWaterMark };
-    const conn = new SimConnection(this, attempt.id, attempt, target, link, serverAddress, water);
+    const conn = new SimConnection(this, attempt.id, attempt, target, link, serverAddress, this.buffers);
     attempt.connection = conn;
     this.conns.set(conn.id, conn);
     attempt.host.connections.add(conn);

@@ -309,6 +309,25 @@ export class ProducerRegisteredError extends WirelabError {
   }
 }
 
+/**
+ * A write left more than `maxWriteBufferSize` bytes buffered on a connection (its peer does not
+ * read what this side writes): the transport aborted the connection, and this is the reason its
+ * protocol's `connectionLost` gets. See `runtime/write-buffer.ts`.
+ */
+export class WriteBufferOverflowError extends WirelabError {
+  declare readonly code: "WL_ERR_WRITE_BUFFER_OVERFLOW";
+  /** Bytes buffered after the write that went past the limit. */
+  readonly bufferedBytes: number;
+  /** The `maxWriteBufferSize` in force. */
+  readonly limit: number;
+
+  constructor(bufferedBytes: number, limit: number) {
+    super("WL_ERR_WRITE_BUFFER_OVERFLOW", `the write buffer reached ${bufferedBytes} bytes, past maxWriteBufferSize (${limit}): the peer does not read`);
+    this.bufferedBytes = bufferedBytes;
+    this.limit = limit;
+  }
+}
+
 /** An address was asked of a transport whose connection is already lost (`ENOTCONN`). */
 export class NotConnectedError extends SocketError {
   constructor(message = "The transport is not connected.", options?: WirelabErrorOptions) {
@@ -479,7 +498,7 @@ export class HttpResponseTooLargeError extends HttpResponseParseError {
  * parser that raised it stops for good.
  */
 export class WebSocketProtocolError extends WirelabError {
-  /** The close code sent to the peer: 1002, 1007, 1008, 1009 or 1011. */
+  /** The close code sent to the peer: 1002, 1007, 1008, 1009, 1011 or 1013. */
   readonly closeCode: number;
   /** A stable, machine-readable reason, such as `unmasked-frame`; also the close frame's reason. */
   readonly reason: string;
@@ -513,6 +532,25 @@ export class WebSocketMessageTooBigError extends WebSocketProtocolError {
 export class WebSocketPolicyError extends WebSocketProtocolError {
   constructor(reason: string, message: string) {
     super(1008, reason, message, "WL_ERR_WS_POLICY");
+  }
+}
+
+/**
+ * This side sent a message while more than `maxBufferedAmount` bytes still waited unsent: the
+ * peer does not read what it is sent (a subscriber that stopped reading a broadcast). The
+ * message is dropped and the connection closed with 1013 (Try Again Later).
+ */
+export class WebSocketBufferFullError extends WebSocketProtocolError {
+  declare readonly code: "WL_ERR_WS_BUFFER_FULL";
+  /** Bytes waiting unsent when the message was given. */
+  readonly bufferedAmount: number;
+  /** The `maxBufferedAmount` in force. */
+  readonly limit: number;
+
+  constructor(bufferedAmount: number, limit: number) {
+    super(1013, "buffer-full", `${bufferedAmount} bytes wait unsent, past maxBufferedAmount (${limit}): the peer does not read`, "WL_ERR_WS_BUFFER_FULL");
+    this.bufferedAmount = bufferedAmount;
+    this.limit = limit;
   }
 }
 

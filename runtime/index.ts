@@ -6,6 +6,7 @@
  * - `reactor.ts`: the `Reactor`, `Clock` and `DelayedCall` interfaces.
  * - `deferred.ts`: `Deferred` and its helpers.
  * - `protocol.ts`: `Protocol`, `Factory`, `ClientFactory`, `Transport`, producers.
+ * - `write-buffer.ts`: how every transport bounds its write buffer (defaults, options).
  * - `endpoints.ts`: endpoint description strings.
  * - `errors.ts`: every error class, each with a stable `code`.
  * - `stream.ts`: the async/await face: `Connection`, `serve`, `dial`.
@@ -117,6 +118,8 @@ export type { RandomClock, ReconnectingClientFactoryOptions } from "./reconnecti
 export * from "./protocols/websocket/index.js";
 // The web application layer lists its exports by name.
 export * from "./web/index.js";
-export { NodeReactor, DEFAULT_HIGH_WATER_MARK } from "./node/node-reactor.js";
+export { NodeReactor } from "./node/node-reactor.js";
+export { DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_WRITE_BUFFER_SIZE, DEFAULT_PAUSE_READS_ON_FULL_BUFFER, writeBufferPolicy, transportWriteLimits } from "./write-buffer.js";
+export type { ReadPausePolicy, TransportWriteLimits, WriteBufferOptions } from "./write-buffer.js";
 export type { NodeReactorOptions } from "./node/node-reactor.js";
 export * from "./errors.js";

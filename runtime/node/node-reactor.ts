@@ -27,16 +27,21 @@ import type { TimerHost } from "./node-delayed-call.js";
 import { TcpConnector } from "./tcp-connector.js";
 import { TcpPort } from "./tcp-port.js";
 import type { ConnectionRegistry, TcpTransport } from "./tcp-transport.js";
+import { DEFAULT_HIGH_WATER_MARK, transportWriteLimits, writeBufferPolicy } from "../write-buffer.js";
+import type { TransportWriteLimits, WriteBufferOptions } from "../write-buffer.js";
 import { UdpPort } from "./udp-port.js";
 
-/** The default `highWaterMark`: 64 KiB of buffered outgoing bytes per connection. */
-export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+export { DEFAULT_HIGH_WATER_MARK } from "../write-buffer.js";
 
-/** Options for {@link NodeReactor}. */
-export interface NodeReactorOptions {
+/**
+ * Options for {@link NodeReactor}. The write-buffer bounds (`maxWriteBufferSize`,
+ * `pauseReadsOnFullBuffer`) are described in `runtime/write-buffer.ts`.
+ */
+export interface NodeReactorOptions extends WriteBufferOptions {
   /**
-   * Bytes a connection may buffer for sending before its push producer is paused (Node's
-   * `writableHighWaterMark` for every socket the reactor makes; TLS server sockets keep Node's
+   * Bytes a connection may buffer for sending before its push producer is paused, or, with no
+   * producer, before it stops reading (see `pauseReadsOnFullBuffer`): Node's
+   * `writableHighWaterMark` for every socket the reactor makes (TLS server sockets keep Node's
    * own default, which Node does not let a server set). A positive integer.
    * @defaultValue DEFAULT_HIGH_WATER_MARK (65536)
    */
@@ -80,6 +85,10 @@ const defaultErrorHook: ReactorErrorHook = (error) => {
 export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
   /** Buffered outgoing bytes past which a connection's push producer is paused. */
   readonly highWaterMark: number;
+  /** @internal The write-buffer limits of connections the reactor's ports accept. */
+  readonly acceptedLimits: TransportWriteLimits;
+  /** @internal The write-buffer limits of connections the reactor opens. */
+  readonly outgoingLimits: TransportWriteLimits;
   private errorHook: ReactorErrorHook;
   private phase: Phase = "idle";
   /** True from the `during shutdown` phase on, so nothing new is opened meanwhile. */
@@ -98,12 +107,15 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
   /**
    * @param options - see {@link NodeReactorOptions}.
    * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) for a `highWaterMark` that is not a
-   *   positive integer.
+   *   positive integer, or a write-buffer option out of bounds.
    */
   constructor(options: NodeReactorOptions = {}) {
     const hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     if (!Number.isInteger(hwm) || hwm < 1) throw new InvalidOptionError("highWaterMark", `must be a positive integer, got ${hwm}`);
     this.highWaterMark = hwm;
+    const policy = writeBufferPolicy(options, hwm);
+    this.acceptedLimits = transportWriteLimits(policy, true);
+    this.outgoingLimits = transportWriteLimits(policy, false);
     this.errorHook = options.errorHook ?? defaultErrorHook;
   }
 

@@ -13,6 +13,7 @@ import type { ClientEndpoint } from "../endpoints.js";
 import { CancelledError, ConnectTimeoutError, ConnectionRefusedByFactoryError, ReactorStateError } from "../errors.js";
 import type { Address, ClientFactory, Connector, Factory, Protocol } from "../protocol.js";
 import type { DelayedCall } from "../reactor.js";
+import type { TransportWriteLimits } from "../write-buffer.js";
 import { mapConnectError } from "./map-socket-error.js";
 import { loadPem } from "./load-pem.js";
 import type { NodeReactor } from "./node-reactor.js";
@@ -147,6 +148,11 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
   }
 
   /** @internal */
+  /** @internal Outgoing connections' limits. */
+  get writeLimits(): TransportWriteLimits {
+    return this.registry.outgoingLimits;
+  }
+
   connectionClosed(_transport: TcpTransport, reason: Error): void {
     this.transport = null;
     this.socket = null;

@@ -13,6 +13,7 @@ import type { ServerEndpoint } from "../endpoints.js";
 import { CannotListenError } from "../errors.js";
 import type { Address, Factory } from "../protocol.js";
 import type { ListeningPort } from "../reactor.js";
+import type { TransportWriteLimits } from "../write-buffer.js";
 import { errnoOf } from "./map-socket-error.js";
 import { loadPem } from "./load-pem.js";
 import type { NodeReactor } from "./node-reactor.js";
@@ -160,6 +161,11 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
     raw.once("close", () => {
       this.rawSockets.delete(raw);
     });
+  }
+
+  /** @internal Accepted connections' limits. */
+  get writeLimits(): TransportWriteLimits {
+    return this.registry.acceptedLimits;
   }
 
   /** @internal */

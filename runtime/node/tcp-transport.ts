@@ -8,28 +8,34 @@
  * - the Buffer from `'data'` goes straight to `dataReceived`;
  * - `write` is a flag test and `socket.write`, with no allocation of its own;
  * - a clean close reports the shared `connectionDone` instance, so closing allocates no Error;
- * - producer state lives in a separate object made only when a producer is registered.
+ * - producer state lives in a separate object made only when a producer is registered;
+ * - the write-buffer bounds cost nothing until a write leaves the buffer at its high-water
+ *   mark (Node's `write()` returns false): only then are they looked at.
  *
- * Backpressure: `write` never refuses data, so a peer that stops reading makes the socket's
- * buffer grow for as long as the protocol keeps writing. Bounding it is the producer's job:
- * register a push producer and it is paused once `writeBufferSize` reaches `highWaterMark`
- * (Node's `write()` returns false) and resumed on `'drain'`; or a pull producer, asked for
- * more only once everything it wrote has been handed to the kernel.
+ * Backpressure (the policy is in `runtime/write-buffer.ts`): `write` never refuses data. Once
+ * `writeBufferSize` reaches `highWaterMark`, a registered push producer is paused (resumed on
+ * `'drain'`); with no producer, a connection whose limits say so stops reading until
+ * `'drain'`; a pull producer is asked for more only once everything it wrote has been handed
+ * to the kernel. Past `maxWriteBufferSize` the connection is aborted with
+ * `WriteBufferOverflowError`.
  *
  * @module
  */
 
 import type { Socket } from "node:net";
 
-import { ConnectionAborted, ProducerRegisteredError } from "../errors.js";
+import { ConnectionAborted, ProducerRegisteredError, WriteBufferOverflowError } from "../errors.js";
 import type { Address, Producer, Protocol, PushProducer, Transport } from "../protocol.js";
 import { connectionDone } from "../protocol.js";
+import type { TransportWriteLimits } from "../write-buffer.js";
 import { mapConnectionLostError } from "./map-socket-error.js";
 
 /** What a transport needs from the port or connector that made it. */
 export interface ConnectionOwner {
   /** The reactor's bookkeeping: connection list and error hook. */
   readonly registry: ConnectionRegistry;
+  /** What its connections' write buffers may do (read only once a buffer is full). */
+  readonly writeLimits: TransportWriteLimits;
   /** The local address of one of its sockets. */
   localAddressOf(socket: Socket): Address;
   /** The remote address of one of its sockets. */
@@ -63,6 +69,12 @@ const WRITE_CLOSED = 4;
 const ABORTED = 8;
 /** The `'finish'` listener is attached. */
 const FINISH_HOOKED = 16;
+/** The `'drain'` listener is attached. */
+const DRAIN_HOOKED = 32;
+/** The protocol paused reading (`pauseProducing`). */
+const READS_PAUSED = 64;
+/** The transport stopped reading until its write buffer drains (no producer registered). */
+const READS_HELD = 128;
 /** Writes are ignored in any of these states. */
 const NO_WRITES = DISCONNECTING | CLOSED | WRITE_CLOSED;
 
@@ -131,13 +143,11 @@ export class TcpTransport implements Transport {
   write(data: Uint8Array | string): void {
     if ((this.flags & NO_WRITES) !== 0) return;
     const slot = this.producer;
-    if (slot === null) {
-      this.socket.write(data);
-    } else if (slot.onWritten !== null) {
+    if (slot?.onWritten == null) {
+      if (!this.socket.write(data)) this.bufferFull();
+    } else {
       slot.pendingWrites++;
-      this.socket.write(data, slot.onWritten);
-    } else if (!this.socket.write(data) && !slot.paused) {
-      this.pauseProducer(slot);
+      if (!this.socket.write(data, slot.onWritten)) this.bufferFull();
     }
   }
 
@@ -151,13 +161,13 @@ export class TcpTransport implements Transport {
     if (slot?.onWritten != null) {
       for (const piece of data) {
         slot.pendingWrites++;
-        socket.write(piece, slot.onWritten);
+        ok = socket.write(piece, slot.onWritten) && ok;
       }
     } else {
       for (const piece of data) ok = socket.write(piece) && ok;
     }
     socket.uncork();
-    if (!ok && slot !== null && !slot.paused) this.pauseProducer(slot);
+    if (!ok) this.bufferFull();
   }
 
   /**
@@ -236,7 +246,7 @@ export class TcpTransport implements Transport {
     const slot = new ProducerSlot(producer, streaming);
     this.producer = slot;
     if (streaming) {
-      this.socket.on("drain", onSocketDrain);
+      this.hookDrain();
       if (this.socket.writableNeedDrain) this.pauseProducer(slot);
       return;
     }
@@ -247,10 +257,7 @@ export class TcpTransport implements Transport {
   }
 
   unregisterProducer(): void {
-    const slot = this.producer;
-    if (slot === null) return;
     this.producer = null;
-    if (slot.streaming) this.socket.removeListener("drain", onSocketDrain);
   }
 
   /** Bytes written but not yet handed to the kernel. */
@@ -273,12 +280,22 @@ export class TcpTransport implements Transport {
 
   /** Stops reading from the socket (the transport as a producer of incoming data). */
   pauseProducing(): void {
+    this.flags |= READS_PAUSED;
     this.socket.pause();
   }
 
-  /** Starts reading again after `pauseProducing`. */
+  /**
+   * Starts reading again after `pauseProducing`, unless the transport itself holds reading
+   * until its write buffer drains.
+   */
   resumeProducing(): void {
-    if ((this.flags & DISCONNECTING) === 0) this.socket.resume();
+    this.flags &= ~READS_PAUSED;
+    if ((this.flags & (DISCONNECTING | READS_HELD)) === 0) this.socket.resume();
+  }
+
+  /** True while reading stops until the write buffer drains (no producer registered; see `runtime/write-buffer.ts`). */
+  get readsHeld(): boolean {
+    return (this.flags & READS_HELD) !== 0;
   }
 
   /** Closes the connection, as Twisted's transports do. */
@@ -336,10 +353,16 @@ export class TcpTransport implements Transport {
     if (this.reason === null && (this.flags & ABORTED) === 0) this.reason = mapConnectionLostError(error);
   }
 
-  /** @internal `'drain'`: resumes a push producer paused by this transport. */
+  /** @internal `'drain'`: reads again if the full buffer held reading; resumes a push producer paused by this transport. */
   drained(): void {
+    const flags = this.flags;
+    if ((flags & CLOSED) !== 0) return;
+    if ((flags & READS_HELD) !== 0) {
+      this.flags = flags & ~READS_HELD;
+      if ((flags & (READS_PAUSED | DISCONNECTING)) === 0) this.socket.resume();
+    }
     const slot = this.producer;
-    if (slot === null || !slot.paused || (this.flags & CLOSED) !== 0) return;
+    if (slot === null || !slot.paused) return;
     slot.paused = false;
     try {
       (slot.producer as PushProducer).resumeProducing();
@@ -396,6 +419,44 @@ export class TcpTransport implements Transport {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** A write left the buffer at or past the high-water mark: the slow path of `write`. */
+  private bufferFull(): void {
+    const limits = this.owner.writeLimits;
+    const size = this.socket.writableLength;
+    if (size > limits.maxWriteBufferSize) {
+      this.overflow(size, limits.maxWriteBufferSize);
+      return;
+    }
+    const slot = this.producer;
+    if (slot === null) {
+      if (limits.pauseReadsWhenFull && (this.flags & READS_HELD) === 0) {
+        this.flags |= READS_HELD;
+        this.hookDrain();
+        this.socket.pause();
+      }
+    } else if (slot.streaming && !slot.paused) {
+      this.pauseProducer(slot);
+    }
+  }
+
+  /** The buffer passed `maxWriteBufferSize`: abort, with the reason the protocol will get. */
+  private overflow(size: number, limit: number): void {
+    this.flags |= DISCONNECTING;
+    this.reason ??= new WriteBufferOverflowError(size, limit);
+    const socket = this.socket;
+    try {
+      socket.resetAndDestroy();
+    } catch {
+      socket.destroy();
+    }
+  }
+
+  private hookDrain(): void {
+    if ((this.flags & DRAIN_HOOKED) !== 0) return;
+    this.flags |= DRAIN_HOOKED;
+    this.socket.on("drain", onSocketDrain);
+  }
 
   private pauseProducer(slot: ProducerSlot): void {
     slot.paused = true;

@@ -79,6 +79,13 @@ export interface ApplicationSettings {
    */
   websocketMaxMessageSize?: number;
   /**
+   * Bytes a WebSocket may have waiting unsent when a message is written to it; past it the
+   * message is dropped and the connection closed with 1013 (a subscriber that does not read).
+   * `Infinity` for no limit.
+   * @defaultValue the WebSocket protocol's `DEFAULT_MAX_BUFFERED_AMOUNT` (4 MiB)
+   */
+  websocketMaxBufferedAmount?: number;
+  /**
    * permessage-deflate for WebSocket handlers that do not override `getCompressionOptions`:
    * options to enable it, false to never negotiate it.
    * @defaultValue false

@@ -34,9 +34,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  *
  * `prepare()` runs before the upgrade (throw an `HttpError` to refuse it). A refused origin is
  * 403; a request that is not a WebSocket upgrade is 400 (426 for another protocol version).
- * Keepalive, the message size limit and compression come from the application's settings
- * (`websocketPingIntervalMs`, `websocketPingTimeoutMs`, `websocketMaxMessageSize`,
- * `websocketCompression`) unless overridden here.
+ * Keepalive, the message size limit, the bound on unsent bytes and compression come from the
+ * application's settings (`websocketPingIntervalMs`, `websocketPingTimeoutMs`,
+ * `websocketMaxMessageSize`, `websocketMaxBufferedAmount`, `websocketCompression`) unless
+ * overridden here.
  *
  * @example
  * ```ts
@@ -128,6 +129,15 @@ export class WebSocketHandler extends RequestHandler {
   /** The pong timeout, in ms; the `websocketPingTimeoutMs` setting by default. */
   get pingTimeoutMs(): number | undefined {
     return this.application.settings.websocketPingTimeoutMs;
+  }
+
+  /**
+   * Bytes that may wait unsent when a message is written; past it the message is dropped and
+   * the connection closed with 1013 (a client that does not read). The
+   * `websocketMaxBufferedAmount` setting by default (itself 4 MiB by default).
+   */
+  get maxBufferedAmount(): number | undefined {
+    return this.application.settings.websocketMaxBufferedAmount;
   }
 
   // -- Sending ----------------------------------------------------------------------------------
@@ -227,6 +237,7 @@ export class WebSocketHandler extends RequestHandler {
     if (this.maxMessageSize !== undefined) options.maxPayload = this.maxMessageSize;
     if (this.pingIntervalMs !== undefined) options.pingIntervalMs = this.pingIntervalMs;
     if (this.pingTimeoutMs !== undefined) options.pingTimeoutMs = this.pingTimeoutMs;
+    if (this.maxBufferedAmount !== undefined) options.maxBufferedAmount = this.maxBufferedAmount;
     const socket = new HandlerWebSocket(this, args, options);
     this.socket = socket;
     const fields: string[] = [];
@@ -276,7 +287,7 @@ class HandlerWebSocket extends WebSocketProtocol {
     this.queue.push(this.busy && isBinary ? Buffer.from(data as Uint8Array) : data);
     if (!this.paused && this.queue.length >= DEFAULT_MAX_QUEUED_MESSAGES) {
       this.paused = true;
-      this.transport.pauseProducing();
+      this.pauseReading();
     }
     if (!this.busy) this.next();
   }
@@ -300,7 +311,7 @@ class HandlerWebSocket extends WebSocketProtocol {
     const message = this.queue.shift();
     if (this.paused && this.queue.length < DEFAULT_MAX_QUEUED_MESSAGES && this.readyState !== "closed") {
       this.paused = false;
-      this.transport.resumeProducing();
+      this.resumeReading();
     }
     if (message === undefined || this.readyState === "closed") return;
     this.run(() => this.handler.onMessage(message));

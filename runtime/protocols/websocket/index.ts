@@ -25,6 +25,7 @@ export {
   DEFAULT_PING_TIMEOUT_MS,
   DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_MAX_QUEUED_MESSAGES,
+  DEFAULT_MAX_BUFFERED_AMOUNT,
 } from "./websocket-protocol.js";
 export type { WebSocketProtocolOptions, WebSocketMessage, WebSocketCloseInfo, WebSocketReadyState } from "./websocket-protocol.js";
 export {

@@ -5,7 +5,17 @@
  * @module
  */
 
-import { ConnectionDone, InvalidOptionError, ProducerRegisteredError, ReadPendingError, TimeoutError, WebSocketClosedError, WebSocketHandlerError, WebSocketProtocolError } from "../../errors.js";
+import {
+  ConnectionDone,
+  InvalidOptionError,
+  ProducerRegisteredError,
+  ReadPendingError,
+  TimeoutError,
+  WebSocketBufferFullError,
+  WebSocketClosedError,
+  WebSocketHandlerError,
+  WebSocketProtocolError,
+} from "../../errors.js";
 import { Protocol } from "../../protocol.js";
 import type { PushProducer } from "../../protocol.js";
 import type { Clock, DelayedCall } from "../../reactor.js";
@@ -24,6 +34,22 @@ export const DEFAULT_PING_TIMEOUT_MS = 30_000;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 /** The default `maxQueuedMessages`: 64 messages wait for `readMessage()` before reading pauses. */
 export const DEFAULT_MAX_QUEUED_MESSAGES = 64;
+/**
+ * The default `maxBufferedAmount`: 4 MiB unsent when a message is sent fails the connection
+ * with 1013. A sender that waits for `drained()` never comes near it (it stays within the
+ * transport's high-water mark, 64 KiB by default, plus one message); a backlog this deep means
+ * the peer does not read: a minute of a 64 KiB/s feed, or 65,000 small broadcast messages.
+ * `ws` and Tornado leave it unbounded (`ws` users check `bufferedAmount` by hand, commonly
+ * against about 1 MiB); lower it where subscribers are many.
+ */
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
+
+// Why reading is paused, as bits: the queue for readMessage() is full, the write buffer is
+// full, or the application (a subclass) asked. The first two hold the parser too, mid-chunk.
+const HOLD_QUEUE = 1;
+const HOLD_WRITE = 2;
+const HOLD_APP = 4;
+const HOLD_PARSER = HOLD_QUEUE | HOLD_WRITE;
 
 /** Options for {@link WebSocketProtocol}. */
 export interface WebSocketProtocolOptions {
@@ -81,6 +107,23 @@ export interface WebSocketProtocolOptions {
    * @defaultValue {@link DEFAULT_MAX_QUEUED_MESSAGES} (64)
    */
   maxQueuedMessages?: number;
+  /**
+   * When a message (or a ping) is sent while more than this many bytes wait unsent in the
+   * transport (`bufferedAmount`), the peer is taken not to read: the message is dropped and
+   * the connection fails with 1013 ({@link WebSocketBufferFullError}). A positive integer, or
+   * `Infinity` for no limit. The check comes before the write, so one message larger than the
+   * limit still goes out whole.
+   * @defaultValue {@link DEFAULT_MAX_BUFFERED_AMOUNT} (4 MiB)
+   */
+  maxBufferedAmount?: number;
+  /**
+   * Stop reading (frames included, mid-chunk) while the transport's write buffer is past its
+   * high-water mark, and go on when it drains. It bounds what a peer that writes without
+   * reading can make this side answer (pongs to a ping flood, an echo). A server does it; a
+   * client does not by default, since two peers that both did could wait on each other.
+   * @defaultValue true for a server, false for a client
+   */
+  pauseReadsWhenFull?: boolean;
   /** The subprotocol the handshake chose, kept for the application. */
   protocol?: string | null;
 }
@@ -162,6 +205,8 @@ export class WebSocketProtocol extends Protocol {
   readonly #pingTimeoutMs: number;
   readonly #closeTimeoutMs: number;
   readonly #maxQueued: number;
+  readonly #maxBufferedAmount: number;
+  readonly #pauseReadsWhenFull: boolean;
   #parser: FrameParser | null = null;
   #writer: FrameWriter | null = null;
 
@@ -177,7 +222,7 @@ export class WebSocketProtocol extends Protocol {
   #queue: WebSocketMessage[] = [];
   #queueHead = 0;
   #pendingRead: PendingRead | null = null;
-  #readingPaused = false;
+  #hold = 0;
 
   #producerRegistered = false;
   #writePaused = false;
@@ -203,6 +248,12 @@ export class WebSocketProtocol extends Protocol {
     const maxQueued = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES;
     if (!Number.isInteger(maxQueued) || maxQueued < 1) throw new InvalidOptionError("maxQueuedMessages", `must be a positive integer, got ${maxQueued}`);
     this.#maxQueued = maxQueued;
+    const maxBuffered = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
+    if (!(maxBuffered === Infinity || (Number.isSafeInteger(maxBuffered) && maxBuffered >= 1))) {
+      throw new InvalidOptionError("maxBufferedAmount", `must be a positive integer or Infinity, got ${maxBuffered}`);
+    }
+    this.#maxBufferedAmount = maxBuffered;
+    this.#pauseReadsWhenFull = options.pauseReadsWhenFull ?? options.role === "server";
     this.role = options.role;
     this.protocol = options.protocol ?? null;
     this.perMessageDeflate = options.perMessageDeflate ?? null;
@@ -251,36 +302,39 @@ export class WebSocketProtocol extends Protocol {
   // Sending
 
   /**
-   * Sends a message: a string as text, bytes as binary.
+   * Sends a message: a string as text, bytes as binary. When more than `maxBufferedAmount`
+   * bytes already wait unsent, the message is dropped and the connection fails with 1013
+   * instead (`failure` is then a {@link WebSocketBufferFullError}; `onClose` follows).
    *
    * @param data - the message.
    * @throws WebSocketClosedError (`WL_ERR_WS_CLOSED`) when the connection is not open (closing
    *   or closed).
    */
   send(data: string | Uint8Array): void {
-    this.#openWriter().sendMessage(data);
+    this.#messageWriter()?.sendMessage(data);
   }
 
   /**
-   * Sends a message framed once with `FrameWriter.prepare` (server side), to many connections.
+   * Sends a message framed once with `FrameWriter.prepare` (server side), to many connections;
+   * `maxBufferedAmount` applies as in `send`.
    *
    * @param message - the prepared message.
    * @throws WebSocketClosedError (`WL_ERR_WS_CLOSED`) when the connection is not open.
    * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) on a client.
    */
   sendPrepared(message: PreparedMessage): void {
-    this.#openWriter().sendPrepared(message);
+    this.#messageWriter()?.sendPrepared(message);
   }
 
   /**
-   * Sends a ping.
+   * Sends a ping; `maxBufferedAmount` applies as in `send`.
    *
    * @param data - application data, at most 125 bytes.
    * @throws WebSocketClosedError (`WL_ERR_WS_CLOSED`) when the connection is not open.
    * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) when `data` is too long.
    */
   ping(data: string | Uint8Array = new Uint8Array(0)): void {
-    this.#openWriter().ping(data);
+    this.#messageWriter()?.ping(data);
   }
 
   /**
@@ -353,6 +407,11 @@ export class WebSocketProtocol extends Protocol {
     return this.connected ? this.transport.writeBufferSize : 0;
   }
 
+  /** True while reading is paused: the queue for `readMessage()` or the write buffer is full, or a subclass paused it. */
+  get readingPaused(): boolean {
+    return this.#hold !== 0;
+  }
+
   /** True while open and the transport's write buffer is under its high-water mark. */
   get writable(): boolean {
     return this.readyState === "open" && !this.#writePaused;
@@ -369,6 +428,19 @@ export class WebSocketProtocol extends Protocol {
     return new Promise<void>((resolve, reject) => {
       this.#drainWaiters.push({ resolve, reject });
     });
+  }
+
+  /**
+   * Stops reading from the transport until {@link resumeReading}, for subclasses that queue
+   * messages themselves; frames already received are still parsed and delivered.
+   */
+  protected pauseReading(): void {
+    this.#holdReading(HOLD_APP);
+  }
+
+  /** Undoes {@link pauseReading} (reading stays paused while another reason holds it). */
+  protected resumeReading(): void {
+    this.#releaseReading(HOLD_APP);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -435,6 +507,7 @@ export class WebSocketProtocol extends Protocol {
   readonly #producer: PushProducer = {
     pauseProducing: () => {
       this.#writePaused = true;
+      if (this.#pauseReadsWhenFull) this.#holdReading(HOLD_WRITE);
     },
     resumeProducing: () => {
       if (!this.#writePaused) return;
@@ -449,9 +522,27 @@ export class WebSocketProtocol extends Protocol {
           this.#fail(new WebSocketHandlerError("onDrain", error));
         }
       }
+      // Unless onDrain filled the buffer again, frames held while it was full are parsed now.
+      if (!this.#writePaused) this.#releaseReading(HOLD_WRITE);
     },
     stopProducing: () => {},
   };
+
+  #holdReading(reason: number): void {
+    const before = this.#hold;
+    this.#hold = before | reason;
+    if ((reason & HOLD_PARSER) !== 0) this.#parser?.pause();
+    if (before === 0 && this.readyState !== "closed") this.transport.pauseProducing();
+  }
+
+  #releaseReading(reason: number): void {
+    const before = this.#hold;
+    if ((before & reason) === 0) return;
+    const after = before & ~reason;
+    this.#hold = after;
+    if (after === 0 && this.readyState !== "closed") this.transport.resumeProducing();
+    if ((after & HOLD_PARSER) === 0 && (before & HOLD_PARSER) !== 0) this.#parser?.resume();
+  }
 
   #build(): void {
     const o = this.#options;
@@ -491,6 +582,15 @@ export class WebSocketProtocol extends Protocol {
         ...(o.fragmentSize === undefined ? {} : { fragmentSize: o.fragmentSize }),
       },
     );
+  }
+
+  /** The writer for a message or a ping, or null when the backlog failed the connection. */
+  #messageWriter(): FrameWriter | null {
+    const writer = this.#openWriter();
+    const buffered = this.transport.writeBufferSize;
+    if (buffered <= this.#maxBufferedAmount) return writer;
+    this.#fail(new WebSocketBufferFullError(buffered, this.#maxBufferedAmount));
+    return null;
   }
 
   #openWriter(): FrameWriter {
@@ -581,11 +681,7 @@ export class WebSocketProtocol extends Protocol {
       return;
     }
     this.#queue.push(message);
-    if (this.#queue.length - this.#queueHead >= this.#maxQueued && !this.#readingPaused) {
-      this.#readingPaused = true;
-      this.#parser?.pause();
-      this.transport.pauseProducing();
-    }
+    if (this.#queue.length - this.#queueHead >= this.#maxQueued) this.#holdReading(HOLD_QUEUE);
   }
 
   #dequeue(): WebSocketMessage | null {
@@ -596,11 +692,7 @@ export class WebSocketProtocol extends Protocol {
       this.#queue = [];
       this.#queueHead = 0;
     }
-    if (this.#readingPaused && this.#queue.length - this.#queueHead < this.#maxQueued) {
-      this.#readingPaused = false;
-      if (this.readyState !== "closed") this.transport.resumeProducing();
-      this.#parser?.resume();
-    }
+    if (this.#queue.length - this.#queueHead < this.#maxQueued) this.#releaseReading(HOLD_QUEUE);
     return message;
   }
 
