@@ -5,6 +5,7 @@
 
 import { describe } from "vitest";
 
+import { boundedBuffersSuite } from "./bounded-buffers.js";
 import { conformanceSuite } from "./suite.js";
 import { tcpWorld } from "./tcp-world.js";
 import type { WorldMaker } from "./world.js";
@@ -13,4 +14,8 @@ const worlds: [string, WorldMaker][] = [["TCP 127.0.0.1 (NodeReactor)", tcpWorld
 
 describe.each(worlds)("conformance on %s", (_name, makeWorld) => {
   conformanceSuite(makeWorld);
+});
+
+describe.each(worlds)("bounded buffers on %s", (_name, makeWorld) => {
+  boundedBuffersSuite(makeWorld);
 });

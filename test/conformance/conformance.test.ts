@@ -6,6 +6,7 @@
 
 import { describe } from "vitest";
 
+import { boundedBuffersSuite } from "./bounded-buffers.js";
 import { conformanceSuite } from "./suite.js";
 import { pairWorld, simWorld } from "./world.js";
 import type { WorldMaker } from "./world.js";
@@ -19,4 +20,8 @@ const worlds: [string, WorldMaker][] = [
 
 describe.each(worlds)("conformance on %s", (_name, makeWorld) => {
   conformanceSuite(makeWorld);
+});
+
+describe.each(worlds)("bounded buffers on %s", (_name, makeWorld) => {
+  boundedBuffersSuite(makeWorld);
 });

@@ -5,7 +5,7 @@
 
 import type { ListeningPort } from "../../runtime/reactor.js";
 import { NodeReactor } from "../../runtime/node/node-reactor.js";
-import { WORLD_HIGH_WATER_MARK } from "./world.js";
+import { WORLD_HIGH_WATER_MARK, WORLD_MAX_WRITE_BUFFER_SIZE } from "./world.js";
 import type { World } from "./world.js";
 
 /** How long a real-socket wait may take before the test fails, in milliseconds. */
@@ -14,7 +14,7 @@ export const TCP_WAIT_LIMIT_MS = 10_000;
 /** NodeReactor on loopback: the same bodies, on the kernel's TCP. */
 export function tcpWorld(): World {
   const errors: Error[] = [];
-  const reactor = new NodeReactor({ highWaterMark: WORLD_HIGH_WATER_MARK, errorHook: (error) => errors.push(error) });
+  const reactor = new NodeReactor({ highWaterMark: WORLD_HIGH_WATER_MARK, maxWriteBufferSize: WORLD_MAX_WRITE_BUFFER_SIZE, errorHook: (error) => errors.push(error) });
   const stopped = reactor.run();
   const ports: ListeningPort[] = [];
   const check = (): void => {

@@ -19,6 +19,8 @@ import { SimNetwork } from "../../fakes/simulation.js";
 
 /** Buffered bytes past which a writer's push producer is paused, in every world. */
 export const WORLD_HIGH_WATER_MARK = 16 * 1024;
+/** Buffered bytes past which a write aborts its connection, in every world. */
+export const WORLD_MAX_WRITE_BUFFER_SIZE = 4 * 1024 * 1024;
 
 /** A place to run a client and a server. Test bodies use only this. */
 export interface World {
@@ -95,7 +97,7 @@ export function pairWorld(seed = 7): World {
         let moved = false;
         for (const attempt of reactor.connects) {
           if (attempt.state !== "connecting") continue;
-          pumps.push(attempt.completePair(undefined, { chunking, highWaterMark: WORLD_HIGH_WATER_MARK }));
+          pumps.push(attempt.completePair(undefined, { chunking, highWaterMark: WORLD_HIGH_WATER_MARK, maxWriteBufferSize: WORLD_MAX_WRITE_BUFFER_SIZE }));
           moved = true;
         }
         for (const pump of pumps) if (pump.flush() > 0) moved = true;
@@ -127,7 +129,7 @@ const SIM_TIME_LIMIT = 10 * 60 * 1000;
  * ties and seeded random chunking. It runs event time by event time, checking the condition.
  */
 export function simWorld(seed = 7): World {
-  const net = new SimNetwork({ seed, latency: uniformLatency(0.5, 5), shuffleTies: true, highWaterMark: WORLD_HIGH_WATER_MARK });
+  const net = new SimNetwork({ seed, latency: uniformLatency(0.5, 5), shuffleTies: true, highWaterMark: WORLD_HIGH_WATER_MARK, maxWriteBufferSize: WORLD_MAX_WRITE_BUFFER_SIZE });
   const server = net.host("10.0.0.1");
   const client = net.host("10.0.0.2");
   const ports: ListeningPort[] = [];

@@ -12,7 +12,9 @@ import {
   NotConnectedError,
   ProducerRegisteredError,
   ReactorStalledError,
+  WriteBufferOverflowError,
 } from "../../runtime/errors.js";
+import { DEFAULT_MAX_WRITE_BUFFER_SIZE } from "../../runtime/write-buffer.js";
 import { Protocol } from "../../runtime/protocol.js";
 import type { PullProducer, PushProducer } from "../../runtime/protocol.js";
 
@@ -387,6 +389,105 @@ describe("flow control", () => {
     server.transport.stopProducing();
     pump.flush();
     expect(client.reason).toBeInstanceOf(ConnectionDone);
+  });
+});
+
+describe("write-buffer bounds (runtime/write-buffer.ts)", () => {
+  /** A peer that does not read, and writes `total` bytes in `size` pieces when told. */
+  class Flood extends Recorder {
+    override connectionMade(): void {
+      super.connectionMade();
+      this.transport.pauseProducing();
+    }
+    send(total: number, size: number): void {
+      for (let at = 0; at < total; at += size) this.transport.write(new Uint8Array(Math.min(size, total - at)).fill(at & 0xff));
+    }
+  }
+
+  it("by default the server side stops reading while its bytes in flight are past the mark, and reads again once they drain", () => {
+    const server = new Echo();
+    const client = new Flood();
+    const pump = connectPair(server, client, { highWaterMark: 1000 });
+    client.send(10_000, 100);
+    pump.flush();
+    expect(pump.server.readsHeld).toBe(true);
+    expect(pump.server.reading).toBe(false);
+    expect(server.received().length).toBeLessThan(10_000);
+    expect(pump.server.outgoing.length).toBeLessThanOrEqual(1000 + 100);
+    // The protocol resuming does not undo the hold; its own pause outlives the drain.
+    pump.server.pauseProducing();
+    pump.server.resumeProducing();
+    expect(pump.server.readsHeld).toBe(true);
+    client.transport.resumeProducing();
+    pump.flush();
+    expect(server.received().length).toBe(10_000);
+    expect(client.received()).toEqual(server.received());
+    expect(pump.server.readsHeld).toBe(false);
+  });
+
+  it("the client side does not, unless pauseReadsOnFullBuffer is \"all\"; \"none\" turns it off for both", () => {
+    for (const [policy, serverHolds, clientHolds] of [
+      ["accepted", true, false],
+      ["all", true, true],
+      ["none", false, false],
+    ] as const) {
+      const pump = connectPair(new Echo(), new Echo(), { highWaterMark: 1000, pauseReadsOnFullBuffer: policy });
+      expect([pump.server.pauseReadsWhenFull, pump.client.pauseReadsWhenFull]).toEqual([serverHolds, clientHolds]);
+    }
+    const client = new Echo();
+    const server = new Flood();
+    const pump = connectPair(server, client, { highWaterMark: 1000 });
+    server.send(10_000, 100);
+    pump.flush();
+    expect(pump.client.readsHeld).toBe(false);
+    expect(client.received().length).toBe(10_000);
+  });
+
+  it("a registered push producer is paused instead, and reading goes on", () => {
+    class ProducingEcho extends Echo implements PushProducer {
+      pauses = 0;
+      override connectionMade(): void {
+        super.connectionMade();
+        this.transport.registerProducer(this, true);
+      }
+      pauseProducing(): void {
+        this.pauses++;
+      }
+      resumeProducing(): void {}
+      stopProducing(): void {}
+    }
+    const server = new ProducingEcho();
+    const client = new Flood();
+    const pump = connectPair(server, client, { highWaterMark: 1000 });
+    client.send(10_000, 100);
+    pump.flush();
+    expect(server.pauses).toBe(1);
+    expect(pump.server.readsHeld).toBe(false);
+    expect(server.received().length).toBe(10_000);
+  });
+
+  it("a write past maxWriteBufferSize aborts the writer with WriteBufferOverflowError; the peer sees a reset", () => {
+    const server = new Recorder();
+    const client = new Flood();
+    const pump = connectPair(server, client, { highWaterMark: 1000, maxWriteBufferSize: 5000 });
+    server.transport.write(new Uint8Array(4000));
+    server.transport.write(new Uint8Array(1001));
+    pump.flush();
+    expect(server.reason).toBeInstanceOf(WriteBufferOverflowError);
+    expect((server.reason as WriteBufferOverflowError).bufferedBytes).toBe(5001);
+    expect((server.reason as WriteBufferOverflowError).limit).toBe(5000);
+    expect(client.reason).toBeInstanceOf(ConnectionResetError);
+    expect(client.received()).toHaveLength(0);
+  });
+
+  it("validates maxWriteBufferSize and pauseReadsOnFullBuffer", () => {
+    expect(() => connectPair(new Recorder(), new Recorder(), { highWaterMark: 1000, maxWriteBufferSize: 999 })).toThrow(/maxWriteBufferSize/);
+    expect(() => connectPair(new Recorder(), new Recorder(), { pauseReadsOnFullBuffer: "server" as "all" })).toThrow(InvalidOptionError);
+    const pump = connectPair(new Recorder(), new Recorder(), { maxWriteBufferSize: Infinity });
+    expect(pump.server.maxWriteBufferSize).toBe(Infinity);
+    expect(connectPair(new Recorder(), new Recorder()).client.maxWriteBufferSize).toBe(DEFAULT_MAX_WRITE_BUFFER_SIZE);
+    // A lone transport applies no read pause unless asked.
+    expect(new MemoryTransport({ type: "tcp", host: "a", port: 1 }, { type: "tcp", host: "b", port: 2 }).pauseReadsWhenFull).toBe(false);
   });
 });
 

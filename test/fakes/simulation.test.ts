@@ -365,3 +365,23 @@ describe("SimNetwork: running", () => {
     expect(() => a.stop()).toThrow(ReactorStateError);
   });
 });
+
+describe("SimNetwork: write-buffer options", () => {
+  it("gives each connection's sides the limits of their role, and validates the options", async () => {
+    const net = new SimNetwork({ seed: 3, highWaterMark: 2048, maxWriteBufferSize: 8192, pauseReadsOnFullBuffer: "all" });
+    const server = net.host("10.0.0.1");
+    const client = net.host("10.0.0.2");
+    const made: Recorder[] = [];
+    await server.listen("tcp:8080:interface=10.0.0.1", recorderFactory(() => new Recorder(), made));
+    const c = client.connect("tcp:10.0.0.1:8080", Factory.forProtocol(() => new Recorder()));
+    await net.runUntilIdle();
+    const conn = (await c).transport as unknown as { maxWriteBufferSize: number; pauseReadsWhenFull: boolean; highWaterMark: number };
+    expect([conn.highWaterMark, conn.maxWriteBufferSize, conn.pauseReadsWhenFull]).toEqual([2048, 8192, true]);
+    const accepted = made[0]!.transport as unknown as { pauseReadsWhenFull: boolean; maxWriteBufferSize: number };
+    expect([accepted.maxWriteBufferSize, accepted.pauseReadsWhenFull]).toEqual([8192, true]);
+    expect(() => new SimNetwork({ highWaterMark: 2048, maxWriteBufferSize: 100 })).toThrow(/maxWriteBufferSize/);
+    expect(() => new SimNetwork({ pauseReadsOnFullBuffer: "yes" as "all" })).toThrow(/pauseReadsOnFullBuffer/);
+    (await c).transport.loseConnection();
+    await net.runUntilIdle();
+  });
+});

@@ -17,11 +17,15 @@ import {
   ConnectionRefusedError,
   ConnectionResetError,
   InvalidEndpointError,
+  InvalidOptionError,
   ProducerRegisteredError,
   ReactorStateError,
   SocketError,
   UnhandledReactorError,
+  WriteBufferOverflowError,
 } from "../../../runtime/errors.js";
+import { DEFAULT_MAX_WRITE_BUFFER_SIZE } from "../../../runtime/write-buffer.js";
+import type { WriteBufferOptions } from "../../../runtime/write-buffer.js";
 import { NodeReactor } from "../../../runtime/node/node-reactor.js";
 import { ReconnectingClientFactory } from "../../../runtime/reconnecting-client-factory.js";
 import { ClientFactory, Factory, Protocol, connectionDone } from "../../../runtime/protocol.js";
@@ -158,7 +162,7 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function start(options: { highWaterMark?: number } = {}): NodeReactor {
+function start(options: WriteBufferOptions = {}): NodeReactor {
   baseline = netHandles();
   reported = [];
   reactor = new NodeReactor({ ...options, errorHook: (error) => reported.push(error) });
@@ -748,6 +752,181 @@ describe("TCP on NodeReactor", () => {
     });
     await r.stop();
     expect(error).toBeInstanceOf(ReactorStateError);
+  });
+});
+
+describe("write-buffer bounds on NodeReactor (runtime/write-buffer.ts)", () => {
+  /** More than loopback's kernel buffers absorb (about 4 MB with Linux's default tcp_wmem). */
+  const FLOOD = 16 * 1024 * 1024;
+  const ONE_READ = 64 * 1024;
+
+  async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+    const deadline = performance.now() + ms;
+    while (!condition()) {
+      if (performance.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
+  /** A raw client that writes `FLOOD` bytes and reads nothing until `read()`. */
+  async function rawFlooder(port: number): Promise<{ socket: net.Socket; received: () => number; read(): void }> {
+    const socket = net.connect(port, "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", resolve));
+    socket.on("error", () => {});
+    socket.pause();
+    let received = 0;
+    socket.on("data", (d: Buffer) => (received += d.length));
+    socket.pause();
+    socket.write(payload(1, FLOOD));
+    return { socket, received: () => received, read: () => socket.resume() };
+  }
+
+  class MaxEcho extends Echo {
+    maxBuffered = 0;
+    override dataReceived(data: Uint8Array): void {
+      super.dataReceived(data);
+      this.maxBuffered = Math.max(this.maxBuffered, this.transport.writeBufferSize);
+    }
+  }
+
+  it("by default an accepted connection with no producer stops reading while its buffer is full, and reads again once it drains", async () => {
+    const r = start({ highWaterMark: 16 * 1024 });
+    const factory = new Keeper(() => new MaxEcho());
+    const listening = await r.listen("tcp:0:interface=127.0.0.1", factory);
+    const client = await rawFlooder(listening.getHost().port);
+    try {
+      const server = await waitFor(() => factory.built[0]);
+      const transport = server.transport as unknown as { readsHeld: boolean };
+      await until(() => transport.readsHeld, "the server to stop reading");
+      expect(server.receivedLength).toBeLessThan(FLOOD);
+      expect(server.maxBuffered).toBeLessThanOrEqual(16 * 1024 + ONE_READ);
+      // The protocol's own pause and resume do not undo the hold.
+      server.transport.pauseProducing();
+      server.transport.resumeProducing();
+      expect(transport.readsHeld).toBe(true);
+      client.read();
+      await until(() => client.received() === FLOOD, "every byte to come back");
+      expect(server.receivedLength).toBe(FLOOD);
+      expect(server.maxBuffered).toBeLessThanOrEqual(16 * 1024 + ONE_READ);
+      expect(Buffer.compare(server.received, payload(1, FLOOD))).toBe(0);
+    } finally {
+      client.socket.destroy();
+    }
+  });
+
+  it('pauseReadsOnFullBuffer "none" gives the unbounded behaviour back: the echo buffer grows with the flood', async () => {
+    const r = start({ highWaterMark: 16 * 1024, pauseReadsOnFullBuffer: "none" });
+    const factory = new Keeper(() => new MaxEcho());
+    const listening = await r.listen("tcp:0:interface=127.0.0.1", factory);
+    const client = await rawFlooder(listening.getHost().port);
+    try {
+      const server = await waitFor(() => factory.built[0]);
+      await until(() => server.receivedLength === FLOOD, "the server to read the whole flood");
+      expect(server.maxBuffered).toBeGreaterThan(4 * 1024 * 1024);
+      expect((server.transport as unknown as { readsHeld: boolean }).readsHeld).toBe(false);
+    } finally {
+      client.socket.destroy();
+    }
+  });
+
+  it.each(["accepted", "all"] as const)('pauseReadsOnFullBuffer "%s": an outgoing connection stops reading only under "all"', async (policy) => {
+    const r = start({ highWaterMark: 16 * 1024, pauseReadsOnFullBuffer: policy });
+    // A raw server that floods its client and reads nothing.
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.pause();
+      socket.write(payload(2, FLOOD));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const client = await r.connect(`tcp:127.0.0.1:${port}`, Factory.forProtocol<MaxEcho>(() => new MaxEcho()));
+      const transport = client.transport as unknown as { readsHeld: boolean };
+      if (policy === "all") {
+        await until(() => transport.readsHeld, "the client to stop reading");
+        expect(client.maxBuffered).toBeLessThanOrEqual(16 * 1024 + ONE_READ);
+      } else {
+        await until(() => client.receivedLength === FLOOD, "the client to read the whole flood");
+        expect(transport.readsHeld).toBe(false);
+        expect(client.maxBuffered).toBeGreaterThan(16 * 1024 + ONE_READ);
+      }
+      await r.stop();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("a registered push producer is paused instead: reading goes on", async () => {
+    const r = start({ highWaterMark: 16 * 1024 });
+    class ProducingEcho extends MaxEcho implements PushProducer {
+      pauses = 0;
+      override connectionMade(): void {
+        super.connectionMade();
+        this.transport.registerProducer(this, true);
+      }
+      pauseProducing(): void {
+        this.pauses++;
+      }
+      resumeProducing(): void {}
+      stopProducing(): void {}
+    }
+    const factory = new Keeper(() => new ProducingEcho());
+    const listening = await r.listen("tcp:0:interface=127.0.0.1", factory);
+    const client = await rawFlooder(listening.getHost().port);
+    try {
+      const server = await waitFor(() => factory.built[0]);
+      // This producer ignores its pause: the transport leaves the bound to it and keeps reading.
+      await until(() => server.receivedLength === FLOOD, "the server to read the whole flood");
+      expect(server.pauses).toBeGreaterThan(0);
+      expect((server.transport as unknown as { readsHeld: boolean }).readsHeld).toBe(false);
+    } finally {
+      client.socket.destroy();
+    }
+  });
+
+  it("a write past maxWriteBufferSize aborts the connection with WriteBufferOverflowError", async () => {
+    const r = start({ highWaterMark: 16 * 1024, maxWriteBufferSize: 1024 * 1024 });
+    class Big extends Recorder {
+      override connectionMade(): void {
+        super.connectionMade();
+        // Not all at once: the client must be connected and not reading when they go.
+        r.callLater(10, () => {
+          for (let i = 0; i < 16 && !this.transport.disconnecting; i++) this.transport.write(new Uint8Array(1024 * 1024));
+          this.transport.write("ignored once aborted");
+        });
+      }
+    }
+    class NotReading extends Recorder {
+      override connectionMade(): void {
+        super.connectionMade();
+        this.transport.pauseProducing();
+      }
+    }
+    const factory = new Keeper(() => new Big());
+    const listening = await r.listen("tcp:0:interface=127.0.0.1", factory);
+    const client = await r.connect(`tcp:127.0.0.1:${listening.getHost().port}`, Factory.forProtocol(() => new NotReading()));
+    const server = await waitFor(() => factory.built[0]);
+    const reason = await server.lost;
+    client.transport.resumeProducing();
+    expect(reason).toBeInstanceOf(WriteBufferOverflowError);
+    expect((reason as WriteBufferOverflowError).code).toBe("WL_ERR_WRITE_BUFFER_OVERFLOW");
+    expect((reason as WriteBufferOverflowError).limit).toBe(1024 * 1024);
+    expect((reason as WriteBufferOverflowError).bufferedBytes).toBeGreaterThan(1024 * 1024);
+    expect(server.lostCalls).toBe(1);
+    await client.lost;
+    expect(reported).toEqual([]);
+  });
+
+  it("validates maxWriteBufferSize and pauseReadsOnFullBuffer", () => {
+    expect(() => new NodeReactor({ highWaterMark: 1000, maxWriteBufferSize: 999 })).toThrow(/maxWriteBufferSize/);
+    expect(() => new NodeReactor({ maxWriteBufferSize: 1.5e9 + 0.5 })).toThrow(InvalidOptionError);
+    expect(() => new NodeReactor({ pauseReadsOnFullBuffer: "sometimes" as "all" })).toThrow(/pauseReadsOnFullBuffer/);
+    expect(new NodeReactor({ maxWriteBufferSize: Infinity }).acceptedLimits).toEqual({ maxWriteBufferSize: Infinity, pauseReadsWhenFull: true });
+    expect(new NodeReactor().outgoingLimits).toEqual({ maxWriteBufferSize: DEFAULT_MAX_WRITE_BUFFER_SIZE, pauseReadsWhenFull: false });
+    reactor = start();
   });
 });
 

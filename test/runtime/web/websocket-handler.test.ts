@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { drainMicrotasks, MemoryReactor, requestApp } from "../../../fakes/index.js";
 import type { Pump } from "../../../fakes/index.js";
 import { Deferred } from "../../../runtime/deferred.js";
-import { HttpError, WebSocketClosedError, WebSocketHandshakeError } from "../../../runtime/errors.js";
+import { HttpError, WebSocketBufferFullError, WebSocketClosedError, WebSocketHandshakeError } from "../../../runtime/errors.js";
 import { Application } from "../../../runtime/web/application.js";
 import type { ApplicationSettings } from "../../../runtime/web/application.js";
 import { websocketConnect } from "../../../runtime/web/websocket-connect.js";
@@ -202,5 +202,37 @@ describe("WebSocketHandler", () => {
     await s.settle();
     expect(await conn.readMessage()).toBeNull();
     expect(conn.closeCode).toBe(1006);
+  });
+
+  it("drops a subscriber that does not read past the websocketMaxBufferedAmount setting, with 1013", async () => {
+    const subscribers: Feed[] = [];
+    let closes = 0;
+    class Feed extends WebSocketHandler {
+      override open(): void {
+        subscribers.push(this);
+      }
+      override onClose(): void {
+        closes++;
+      }
+    }
+    const s = await connect(new Application([["/feed", Feed]], { websocketMaxBufferedAmount: 8192 }), "/feed");
+    const conn = await s.conn;
+    s.pump.client.pauseProducing();
+    const feed = subscribers[0]!;
+    let accepted = 0;
+    // A broadcast that does not wait for its subscribers: the handler's bound is what stops it.
+    while (feed.webSocket?.readyState === "open") {
+      void feed.writeMessage(`message ${accepted}`.padEnd(500, "."));
+      if (feed.webSocket.readyState === "open") accepted++;
+    }
+    expect(feed.webSocket?.failure).toBeInstanceOf(WebSocketBufferFullError);
+    expect(() => feed.writeMessage("after")).toThrow(WebSocketClosedError);
+    s.pump.client.resumeProducing();
+    await s.settle();
+    const got: string[] = [];
+    for (let m = await conn.readMessage(); m !== null; m = await conn.readMessage()) got.push((m as string).split(".")[0]!);
+    expect(got).toEqual(Array.from({ length: accepted }, (_, i) => `message ${i}`));
+    expect(conn.closeCode).toBe(1013);
+    expect(closes).toBe(1);
   });
 });

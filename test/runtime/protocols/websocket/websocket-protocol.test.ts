@@ -6,7 +6,7 @@ import { byteByByte, randomChunks, wholeWrites } from "../../../../fakes/chunkin
 import type { ChunkingPolicy } from "../../../../fakes/chunking.js";
 import { connectPair } from "../../../../fakes/loopback.js";
 import type { Pump } from "../../../../fakes/loopback.js";
-import { ConnectionAborted, InvalidOptionError, ReadPendingError, TimeoutError, WebSocketClosedError, WebSocketProtocolError } from "../../../../runtime/errors.js";
+import { ConnectionAborted, InvalidOptionError, ReadPendingError, TimeoutError, WebSocketBufferFullError, WebSocketClosedError, WebSocketProtocolError } from "../../../../runtime/errors.js";
 import { Protocol } from "../../../../runtime/protocol.js";
 import { FrameWriter } from "../../../../runtime/protocols/websocket/frame-writer.js";
 import { WebSocketProtocol } from "../../../../runtime/protocols/websocket/websocket-protocol.js";
@@ -465,5 +465,128 @@ describe("WebSocketProtocol over in-memory pairs", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("WebSocketProtocol: a peer that does not read", () => {
+  /** Pauses its transport's reading at once; counts and sends pings. */
+  class Deaf extends Recorder {
+    override onOpen(): void {
+      super.onOpen();
+      this.transport.pauseProducing();
+    }
+  }
+
+  it("a server stops reading frames (mid-chunk) while its write buffer is full: a ping flood is bounded, and every pong comes once the peer reads", () => {
+    const { server, client, pump } = setup(
+      (o) => new Recorder(o),
+      (o) => new Deaf(o),
+      {},
+      randomChunks(7),
+      1024,
+    );
+    for (let i = 0; i < 200; i++) client.ping(new Uint8Array(100).fill(i));
+    pump.flush();
+    const pings = server.events.filter((e) => e[0] === "ping").length;
+    expect(pings).toBeLessThan(200);
+    expect(server.readingPaused).toBe(true);
+    // One pong (102 bytes) past the mark at most: reading stopped at the frame whose pong crossed it.
+    expect(server.bufferedAmount).toBeLessThanOrEqual(1024 + 102);
+    client.transport.resumeProducing();
+    pump.flush();
+    expect(server.events.filter((e) => e[0] === "ping")).toHaveLength(200);
+    const pongs = client.events.filter((e) => e[0] === "pong").map((e) => (e[1] as string).slice(0, 2));
+    expect(pongs).toEqual(Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(2, "0")));
+    expect(server.readingPaused).toBe(false);
+  });
+
+  it("a client does not by default (two peers that both did could wait on each other); pauseReadsWhenFull decides", () => {
+    for (const [pauseReadsWhenFull, expected] of [
+      [undefined, false],
+      [true, true],
+    ] as const) {
+      const { server, client, pump } = setup(
+        (o) => new Deaf(o),
+        (o) => new Recorder(pauseReadsWhenFull === undefined ? o : { ...o, pauseReadsWhenFull }),
+        {},
+        wholeWrites(),
+        1024,
+      );
+      for (let i = 0; i < 50; i++) server.ping(new Uint8Array(100));
+      pump.flush();
+      expect(client.readingPaused).toBe(expected);
+      expect(client.events.filter((e) => e[0] === "ping").length < 50).toBe(expected);
+    }
+  });
+
+  it("one pause reason ending does not resume reading another still holds", async () => {
+    const { server, client, pump } = setup(
+      (o) => new Recorder({ ...o, maxQueuedMessages: 2 }),
+      (o) => new Deaf(o),
+      {},
+      wholeWrites(),
+      1024,
+    );
+    for (let i = 0; i < 40; i++) client.ping(new Uint8Array(100));
+    for (let i = 0; i < 4; i++) client.send(`m${i}`);
+    pump.flush();
+    expect(server.readingPaused).toBe(true);
+    // The write hold ends (the client reads), but the queue is still full: still paused.
+    client.transport.resumeProducing();
+    pump.flush();
+    expect(server.readingPaused).toBe(true);
+    expect(pump.server.readingPaused).toBe(true);
+    const got: unknown[] = [];
+    for (let i = 0; i < 4; i++) {
+      got.push((await server.readMessage()).data);
+      pump.flush();
+    }
+    expect(got).toEqual(["m0", "m1", "m2", "m3"]);
+    expect(server.readingPaused).toBe(false);
+  });
+
+  it("a message sent while more than maxBufferedAmount waits unsent is dropped, and the connection fails with 1013", () => {
+    const { server, client, pump } = setup(
+      (o) => new Recorder({ ...o, maxBufferedAmount: 4096 }),
+      (o) => new Deaf(o),
+      {},
+      wholeWrites(),
+      1024,
+    );
+    const message = new Uint8Array(1000);
+    let sent = 0;
+    while (server.failure === null) {
+      server.send(message);
+      if (server.failure === null) sent++;
+    }
+    pump.flush();
+    expect(sent).toBe(5);
+    expect(server.failure).toBeInstanceOf(WebSocketBufferFullError);
+    expect((server.failure as WebSocketBufferFullError).closeCode).toBe(1013);
+    expect((server.failure as WebSocketBufferFullError).code).toBe("WL_ERR_WS_BUFFER_FULL");
+    expect(server.readyState).toBe("closing");
+    expect(() => server.send(message)).toThrow(WebSocketClosedError);
+    client.transport.resumeProducing();
+    pump.flush();
+    // The client reads the five messages, then the close frame, and answers it: a clean close.
+    expect(client.events.at(-1)).toEqual(["close", 1013, "buffer-full", true]);
+    expect(server.events.at(-1)).toEqual(["close", 1013, "buffer-full", true]);
+  });
+
+  it("maxBufferedAmount: Infinity never drops; bad values are refused", () => {
+    const { server, pump } = setup(
+      (o) => new Recorder({ ...o, maxBufferedAmount: Infinity }),
+      (o) => new Deaf(o),
+      {},
+      wholeWrites(),
+      1024,
+    );
+    for (let i = 0; i < 100; i++) server.send(new Uint8Array(1000));
+    pump.flush();
+    expect(server.failure).toBeNull();
+    expect(server.bufferedAmount).toBeGreaterThan(90_000);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new Recorder({ role: "server", clock: new Clock(), maxBufferedAmount: bad })).toThrow(/maxBufferedAmount/);
+    }
   });
 });
