@@ -48,8 +48,10 @@ export type Producer = PushProducer | PullProducer;
  * One connection's way to the peer. Every transport (TCP, TLS, unix, in-memory) has these
  * semantics:
  *
- * - `write` never blocks and never fails: data is buffered, and a registered push producer is
- *   paused once the buffer passes `highWaterMark`.
+ * - `write` never blocks: data is buffered, and a registered push producer is paused once the
+ *   buffer passes `highWaterMark`. The buffer is bounded all the same (`runtime/write-buffer.ts`):
+ *   with no producer, an accepted connection stops reading while it is past the mark, and a
+ *   write past `maxWriteBufferSize` aborts the connection with `WriteBufferOverflowError`.
  * - `loseConnection` closes after the buffer is flushed; the protocol then gets
  *   `connectionLost(ConnectionDone)`. `abortConnection` closes now and discards the buffer.
  * - A transport is itself a push producer of incoming data: `pauseProducing` stops reading.

@@ -168,11 +168,14 @@ interface PendingRead {
  *   and the queue is empty. The queue is bounded by `maxQueuedMessages`: past it, reading pauses.
  * - **Backpressure**: `bufferedAmount`, `writable`, `drained()`, `onDrain()`; the protocol
  *   registers a push producer on its transport to hear when the write buffer passes its
- *   high-water mark and when it drains.
+ *   high-water mark and when it drains. A server stops reading meanwhile
+ *   (`pauseReadsWhenFull`), so a peer that sends without reading (a ping flood) is bounded; a
+ *   message sent while more than `maxBufferedAmount` waits unsent fails the connection with
+ *   1013 (a peer that does not read what it is sent).
  * - **Closing**: a received close frame is answered with the same code (and reason), then the
  *   server closes the TCP connection (the client waits `closeTimeoutMs` for it to). A close this
  *   side starts waits `closeTimeoutMs` for the reply. A protocol error sends its close code
- *   (1002, 1007, 1009, 1011) and closes. `onClose` runs once, when the TCP connection is gone.
+ *   (1002, 1007, 1009, 1011, 1013) and closes. `onClose` runs once, when the TCP connection is gone.
  *
  * @example
  * ```ts
