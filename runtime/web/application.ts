@@ -82,7 +82,7 @@ export interface ApplicationSettings {
    * Bytes a WebSocket may have waiting unsent when a message is written to it; past it the
    * message is dropped and the connection closed with 1013 (a subscriber that does not read).
    * `Infinity` for no limit.
-   * @defaultValue the WebSocket protocol's `DEFAULT_MAX_BUFFERED_AMOUNT` (4 MiB)
+   * @defaultValue the WebSocket protocol's `DEFAULT_MAX_BUFFERED_AMOUNT` (1 MiB)
    */
   websocketMaxBufferedAmount?: number;
   /**

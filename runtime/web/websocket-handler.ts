@@ -134,7 +134,7 @@ export class WebSocketHandler extends RequestHandler {
   /**
    * Bytes that may wait unsent when a message is written; past it the message is dropped and
    * the connection closed with 1013 (a client that does not read). The
-   * `websocketMaxBufferedAmount` setting by default (itself 4 MiB by default).
+   * `websocketMaxBufferedAmount` setting by default (itself 1 MiB by default).
    */
   get maxBufferedAmount(): number | undefined {
     return this.application.settings.websocketMaxBufferedAmount;

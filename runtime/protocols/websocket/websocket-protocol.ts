@@ -35,14 +35,16 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 /** The default `maxQueuedMessages`: 64 messages wait for `readMessage()` before reading pauses. */
 export const DEFAULT_MAX_QUEUED_MESSAGES = 64;
 /**
- * The default `maxBufferedAmount`: 4 MiB unsent when a message is sent fails the connection
+ * The default `maxBufferedAmount`: 1 MiB unsent when a message is sent fails the connection
  * with 1013. A sender that waits for `drained()` never comes near it (it stays within the
  * transport's high-water mark, 64 KiB by default, plus one message); a backlog this deep means
- * the peer does not read: a minute of a 64 KiB/s feed, or 65,000 small broadcast messages.
- * `ws` and Tornado leave it unbounded (`ws` users check `bufferedAmount` by hand, commonly
- * against about 1 MiB); lower it where subscribers are many.
+ * the peer does not read: 16 s of a 64 KiB/s feed, or 16,000 small broadcast messages. `ws`
+ * and Tornado leave it unbounded, and `ws` users commonly check `bufferedAmount` against about
+ * this much by hand. What a stuck connection costs is more than its bytes (each queued write
+ * carries its own bookkeeping), which argues for a low default; a program that sends bursts
+ * larger than this without waiting for `drained()` must raise it.
  */
-export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 1024 * 1024;
 
 // Why reading is paused, as bits: the queue for readMessage() is full, the write buffer is
 // full, or the application (a subclass) asked. The first two hold the parser too, mid-chunk.
@@ -113,7 +115,7 @@ export interface WebSocketProtocolOptions {
    * the connection fails with 1013 ({@link WebSocketBufferFullError}). A positive integer, or
    * `Infinity` for no limit. The check comes before the write, so one message larger than the
    * limit still goes out whole.
-   * @defaultValue {@link DEFAULT_MAX_BUFFERED_AMOUNT} (4 MiB)
+   * @defaultValue {@link DEFAULT_MAX_BUFFERED_AMOUNT} (1 MiB)
    */
   maxBufferedAmount?: number;
   /**
