@@ -231,6 +231,7 @@ export class WebSocketProtocol extends Protocol {
 
   #producerRegistered = false;
   #writePaused = false;
+  #checkEverySend = true;
   #drainWaiters: { resolve(): void; reject(error: Error): void }[] = [];
 
   /**
@@ -456,9 +457,12 @@ export class WebSocketProtocol extends Protocol {
       this.transport.registerProducer(this.#producer, true);
       this.#producerRegistered = true;
     } catch (error) {
-      // Someone else (the HTTP layer) owns the producer slot: no write backpressure signal.
+      // Someone else owns the producer slot: no write backpressure signal.
       if (!(error instanceof ProducerRegisteredError)) throw error;
     }
+    // Below the mark the producer is not paused, so the buffer is under maxBufferedAmount
+    // unless that is smaller than the mark: then (or with no signal) every send looks.
+    this.#checkEverySend = !this.#producerRegistered || this.#maxBufferedAmount < this.transport.highWaterMark;
     this.readyState = "open";
     this.#scheduleKeepalive();
     try {
@@ -592,6 +596,7 @@ export class WebSocketProtocol extends Protocol {
   /** The writer for a message or a ping, or null when the backlog failed the connection. */
   #messageWriter(): FrameWriter | null {
     const writer = this.#openWriter();
+    if (!this.#writePaused && !this.#checkEverySend) return writer;
     const buffered = this.transport.writeBufferSize;
     if (buffered <= this.#maxBufferedAmount) return writer;
     this.#fail(new WebSocketBufferFullError(buffered, this.#maxBufferedAmount));
