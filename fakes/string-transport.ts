@@ -32,8 +32,9 @@ export interface StringTransportOptions {
    */
   peer?: Address;
   /**
-   * The value of `highWaterMark`. The transport never pauses a producer on its own; the test
-   * does, with `simulateBufferFull()`.
+   * The value of `highWaterMark`. The transport never pauses a producer, stops reading or
+   * aborts on its own (none of the bounds of `runtime/write-buffer.ts` apply: nothing is ever
+   * sent); the test plays the full buffer with `simulateBufferFull()`.
    * @defaultValue {@link DEFAULT_HIGH_WATER_MARK}
    */
   highWaterMark?: number;
