@@ -14,9 +14,9 @@
  *
  * Backpressure (the policy is in `runtime/write-buffer.ts`): `write` never refuses data. Once
  * `writeBufferSize` reaches `highWaterMark`, a registered push producer is paused (resumed on
- * `'drain'`); with no producer, a connection whose limits say so stops reading until
- * `'drain'`; a pull producer is asked for more only once everything it wrote has been handed
- * to the kernel. Past `maxWriteBufferSize` the connection is aborted with
+ * `'drain'`); with no producer, a connection whose limits say so stops reading once it is past
+ * the mark, until `'drain'`; a pull producer is asked for more only once everything it wrote
+ * has been handed to the kernel. Past `maxWriteBufferSize` the connection is aborted with
  * `WriteBufferOverflowError`.
  *
  * @module
@@ -430,7 +430,7 @@ export class TcpTransport implements Transport {
     }
     const slot = this.producer;
     if (slot === null) {
-      if (limits.pauseReadsWhenFull && (this.flags & READS_HELD) === 0) {
+      if (limits.pauseReadsWhenFull && (this.flags & READS_HELD) === 0 && size > this.socket.writableHighWaterMark) {
         this.flags |= READS_HELD;
         this.hookDrain();
         this.socket.pause();

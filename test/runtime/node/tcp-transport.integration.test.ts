@@ -1073,13 +1073,19 @@ describe("error mapping", () => {
 // ---------------------------------------------------------------------------------------------
 
 /** Waits (on the reactor's loop, a turn at a time) until `probe` returns something defined. */
-async function waitFor<T>(probe: () => T | undefined, turns = 10_000): Promise<T> {
-  for (let i = 0; i < turns; i++) {
+/**
+ * Polls `probe` once per turn of the loop until it gives a value, for at most `ms` of real
+ * time (turns alone are no measure: with Nagle's algorithm on, a TLS record can wait 40 ms for
+ * the peer's delayed ACK).
+ */
+async function waitFor<T>(probe: () => T | undefined, ms = 5000): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
     const value = probe();
     if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`condition not reached within ${ms} ms`);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  throw new Error("condition not reached");
 }
 
 function delay(r: NodeReactor, ms: number): Deferred<void> {
