@@ -3,10 +3,11 @@
  * (`.js`, `.mjs`, `.ts`, `.mts`), in whichever process needs it (the runner, the server child,
  * each load worker): a scenario is always known by its module URL and its name.
  *
- * TypeScript modules: Node 20 cannot load `.ts` files by itself, so on the first one that fails
- * with `ERR_UNKNOWN_FILE_EXTENSION` the harness registers tsx's loader (`tsx/esm/api`, an
- * optional peer dependency) and tries again. A Node that strips types itself, or a process
- * already running under tsx (a checkout), never needs it.
+ * TypeScript modules: Node 20 cannot load `.ts` files by itself, so before the first one the
+ * harness registers tsx's loader (`tsx/esm/api`, an optional peer dependency; first, because
+ * Node remembers a module that failed to load and would not try it again). A Node that strips
+ * types itself (`process.features.typescript`), or a process already running wirelab from its
+ * TypeScript sources under tsx (a checkout), does without.
  *
  * @module
  */
@@ -60,14 +61,15 @@ async function registerTypeScript(file: string): Promise<void> {
   return typeScriptLoader;
 }
 
+function needsTypeScriptLoader(url: string): boolean {
+  if (!/\.[cm]?ts$/.test(new URL(url).pathname)) return false;
+  if (EXTENSION === ".ts") return false;
+  return !(process.features as { typescript?: unknown }).typescript;
+}
+
 async function importModule(url: string): Promise<Record<string, unknown>> {
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error;
-    await registerTypeScript(fileURLToPath(url));
-    return (await import(url)) as Record<string, unknown>;
-  }
+  if (needsTypeScriptLoader(url)) await registerTypeScript(fileURLToPath(url));
+  return (await import(url)) as Record<string, unknown>;
 }
 
 /**
@@ -97,7 +99,10 @@ export async function importScenarios(url: string, shownAs: string = url): Promi
   } catch (error) {
     // The loader's own message (tsx missing) says it all; anything else is the module's.
     if (error instanceof InvalidOptionError && error.option === "scenario") throw error;
-    throw new InvalidOptionError("scenario", `${shownAs} could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+    const text = error instanceof Error ? error.message : String(error);
+    // A .ts file in a CommonJS package is compiled as CommonJS, where `import` cannot be.
+    const hint = /require\(\) ES Module|Cannot use import statement outside a module/.test(text) ? ` (a scenario is an ES module: set "type": "module" in package.json, or name it .mts)` : "";
+    throw new InvalidOptionError("scenario", `${shownAs} could not be loaded: ${text}${hint}`);
   }
   const scenarios = exportedScenarios(mod);
   if (scenarios.length === 0) {
