@@ -76,3 +76,28 @@ describe("runConnection: a scenario's client for one connection, from any proces
     expect([ran, errors]).toEqual([0, 1]);
   });
 });
+
+describe("planning a sweep", () => {
+  it("skips, with a line, a Node style whose package is not installed, and a command whose check fails", async () => {
+    const { planSweep } = await import("../../scenarios/harness/plan.js");
+    const { validateBenchOptions } = await import("../../scenarios/harness/bench-options.js");
+    const { defineScenario } = await import("wirelab/bench");
+    const scenario = defineScenario({
+      name: "needs",
+      operation: "x",
+      styles: [
+        { name: "here", listen: () => Promise.reject(new Error("not run")) },
+        { name: "pkg", node: () => Promise.reject(new Error("not run")), requires: ["no-such-package-wirelab-test"] },
+        { name: "cmd", command: ["true"], check: [process.execPath, "-e", "process.exit(3)"] },
+      ],
+      client: { operation: () => Promise.resolve() },
+    });
+    const plan = planSweep(validateBenchOptions({ connections: [1], repeat: 1 }), [{ url: import.meta.url, scenario }]);
+    expect(plan.scenarios[0]!.styles.map((s) => s.name)).toEqual(["here"]);
+    expect(plan.notes).toEqual([
+      "skipping needs/pkg: the package no-such-package-wirelab-test is not installed (npm install --save-dev no-such-package-wirelab-test)",
+      `skipping needs/cmd: \`${process.execPath} -e process.exit(3)\` failed`,
+    ]);
+    expect(plan.total).toBe(1);
+  });
+});
