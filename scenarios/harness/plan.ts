@@ -16,6 +16,9 @@ import type { LoadKind } from "./load/load-worker.js";
 import type { CommandStyle, NodeStyle, ServerStyle } from "./scenario.js";
 import { styleKind } from "./scenario.js";
 import type { TargetSpec } from "./server-under-test.js";
+
+/** Connections per sim point at most (the sim is a correctness check, not a load). */
+export const SIM_MAX_CONNECTIONS = 100;
 import { commandUnavailable, commandVersion } from "./server-under-test.js";
 
 /** One style of a planned scenario, and how it runs. */
@@ -74,13 +77,13 @@ function loadFor(choice: LoadChoice | null, loaded: LoadedScenario, notes: strin
 
 /**
  * Plans a sweep.
- * @param sweep - the validated options.
+ * @param sweep - the validated options it needs: what to run, where, how often.
  * @param scenarios - the loaded scenarios, in order.
  * @returns the plan.
  * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) when `--connections` names a scenario not in
  *   the sweep.
  */
-export function planSweep(sweep: SweepOptions, scenarios: readonly LoadedScenario[]): Plan {
+export function planSweep(sweep: Pick<SweepOptions, "connections" | "targets" | "styles" | "sim" | "load" | "repeat">, scenarios: readonly LoadedScenario[]): Plan {
   for (const name of sweep.connections.keys()) {
     if (name !== "*" && !scenarios.some((l) => l.scenario.name === name)) {
       throw new InvalidOptionError("--connections", `names a scenario that is not in the sweep: ${JSON.stringify(name)} (the sweep has ${scenarios.map((l) => l.scenario.name).join(", ")})`);
@@ -91,7 +94,9 @@ export function planSweep(sweep: SweepOptions, scenarios: readonly LoadedScenari
   const planned: PlannedScenario[] = [];
   for (const loaded of scenarios) {
     const s = loaded.scenario;
-    const connections = connectionsFor(sweep, s);
+    // The sim is a correctness check, not a load: its counts stop at SIM_MAX_CONNECTIONS, each once.
+    const counts = connectionsFor(sweep, s);
+    const connections = sweep.sim ? [...new Set(counts.map((c) => Math.min(c, SIM_MAX_CONNECTIONS)))] : counts;
     if (sweep.targets.length > 0) {
       planned.push({ loaded, styles: sweep.targets.map((target) => ({ name: target.name, run: "target", target })), connections, load: loadFor(sweep.load, loaded, notes) });
       continue;

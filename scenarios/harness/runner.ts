@@ -28,6 +28,7 @@ import { measureHold, measureThroughput } from "./measure.js";
 import type { MeasuredWindow } from "./measure.js";
 import type { Plan, PlannedScenario, PlannedStyle } from "./plan.js";
 import { planSweep } from "./plan.js";
+export { SIM_MAX_CONNECTIONS } from "./plan.js";
 import type { PointKey } from "./point.js";
 import { assemblePoint, failedPoint, holdPoint, SERVER_DID_NOT_START } from "./point.js";
 import { createProgress } from "./progress.js";
@@ -35,9 +36,6 @@ import { assembleResults, describeEnvironment } from "./results-writer.js";
 import type { ServerChildOptions, ServerUnderTest } from "./server-under-test.js";
 import { attachTarget, probeTarget, startCommandServer, startServerChild } from "./server-under-test.js";
 import { checkScenario } from "./sim-check.js";
-
-/** Connections per sim point at most (the sim is a correctness check, not a load). */
-export const SIM_MAX_CONNECTIONS = 100;
 
 /** What the runner tells its caller as it goes. */
 export interface BenchProgress {
@@ -148,8 +146,7 @@ async function runSim(plan: Plan, sweep: SweepOptions, emit: (point: ResultPoint
   for (const p of plan.scenarios) {
     const styles = p.styles.map((s) => s.name);
     if (styles.length === 0) continue;
-    for (const requested of p.connections) {
-      const connections = Math.min(requested, SIM_MAX_CONNECTIONS);
+    for (const connections of p.connections) {
       for (let repeat = 0; repeat < sweep.repeat; repeat++) {
         const seed = sweep.seed + repeat;
         for (const r of await checkScenario(p.loaded.scenario, { seed, connections, styles })) {

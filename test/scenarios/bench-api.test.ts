@@ -101,3 +101,10 @@ describe("planning a sweep", () => {
     expect(plan.total).toBe(1);
   });
 });
+
+describe("a --sim sweep", () => {
+  it("caps connection counts at SIM_MAX_CONNECTIONS, each count once", async () => {
+    const results = await bench({ scenarios: ["tcp-echo"], sim: true, connections: [2, 1000, 5000], repeat: 1, styles: ["callback"], progress: silent() });
+    expect(results.points.map((p) => p.connections)).toEqual([2, 100]);
+  });
+});
