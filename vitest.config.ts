@@ -1,6 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Imports of "wirelab", "wirelab/bench", ... resolve to the TypeScript sources (package.json
+  // "exports", condition "wirelab-source"), as they do for tsc (customConditions) and for the
+  // benchmark children run from source (node --conditions=wirelab-source).
+  ssr: { resolve: { conditions: ["wirelab-source"] } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

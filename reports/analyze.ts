@@ -7,7 +7,7 @@
  */
 
 import type { RunResults } from "./read-results.js";
-import { compareStyles, compareWithBaseline, type BaselineChange, type CompareOptions, type StyleComparison } from "./compare.js";
+import { compareStyles, compareWithBaseline, declaredComparisons, type BaselineChange, type CompareOptions, type StyleComparison } from "./compare.js";
 import { fitPowerLaw, type BootstrapOptions, type PowerLawFit } from "./statistics.js";
 import { pointId, seriesId, seriesLabel, summarizePoints, type PointSummary, type SeriesKey } from "./summarize-points.js";
 
@@ -250,7 +250,7 @@ export function analyze(results: readonly RunResults[], baseline?: readonly RunR
   return {
     results,
     series,
-    comparisons: compareStyles(points, compareOptions),
+    comparisons: compareStyles(points, declaredComparisons(results.flatMap((r) => r.scenarios)), compareOptions),
     ...baselinePart,
     ...(options.sloP99Ms === undefined ? {} : { slo: { thresholdMs: options.sloP99Ms, capacities: sloCapacities(series, options.sloP99Ms) } }),
     scaling: scalings(series),

@@ -4,11 +4,16 @@
  * in Node, with no browser and no native dependency. Without node-canvas, vega estimates text
  * widths, which is close enough for axis labels and legends.
  *
+ * vega and vega-lite are optional peer dependencies of wirelab, loaded only here and only when a
+ * report is drawn, so that a program that uses the runtime never loads (nor needs to install)
+ * them; without them a report has its tables and no charts, and says so.
+ *
  * @module
  */
 
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type * as Vega from "vega";
+import type * as VegaLite from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import type { ReportModel, Series } from "./analyze.js";
 import { SPECTRUM_PERCENTILES } from "./latency-spectrum.js";
 import type { PointSummary } from "./summarize-points.js";
@@ -37,13 +42,12 @@ export interface Chart extends ChartSpec {
 /** Chart size in CSS pixels. @defaultValue 520 × 260 */
 export const CHART_SIZE = { width: 520, height: 260 } as const;
 
-// A fixed style → colour mapping, so a style has the same colour in every chart.
-const STYLE_ORDER = ["callback", "async", "baseline", "raw", "twisted", "tornado"];
+// A style keeps its colour in every chart of a report: colours go by the style's place in the
+// report-wide order (the order the scenarios declared their styles in).
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
 
 /** The colour scale of one chart: only the styles it shows, each in its report-wide colour. */
-function styleScale(allStyles: readonly string[], shown: readonly string[]): { domain: string[]; range: string[] } {
-  const order = [...STYLE_ORDER, ...allStyles.filter((s) => !STYLE_ORDER.includes(s)).sort()];
+function styleScale(order: readonly string[], shown: readonly string[]): { domain: string[]; range: string[] } {
   const domain = order.filter((s) => shown.includes(s));
   return { domain, range: domain.map((s) => PALETTE[order.indexOf(s) % PALETTE.length] as string) };
 }
@@ -239,16 +243,43 @@ export function chartSpecs(model: ReportModel): ChartSpec[] {
   return out;
 }
 
+/** The two libraries that draw a chart, loaded on first use. */
+export interface ChartRenderer {
+  readonly vega: typeof Vega;
+  readonly compile: typeof VegaLite.compile;
+}
+
+/** Why charts could not be drawn, for the report to say. */
+export const CHARTS_UNAVAILABLE = "charts need the optional packages vega and vega-lite (npm install --save-dev vega vega-lite)";
+
+/**
+ * Loads vega and vega-lite.
+ *
+ * @returns The renderer, or null when either package is not installed.
+ * @throws Whatever else importing them throws.
+ */
+export async function loadChartRenderer(): Promise<ChartRenderer | null> {
+  try {
+    const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
+    return { vega, compile: vegaLite.compile };
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND") return null;
+    throw error;
+  }
+}
+
 /**
  * Compiles a vega-lite specification and renders it to an SVG string, headless. Element ids in
  * the SVG (clip paths, gradients) are prefixed with `idPrefix` so several charts can be inlined
  * in one page without their ids colliding.
  *
+ * @param renderer - vega and vega-lite (see {@link loadChartRenderer}).
  * @param spec - The vega-lite specification.
  * @param idPrefix - A prefix unique to this chart in its page.
  * @returns The `<svg>` markup.
  */
-export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<string> {
+export async function renderSvg(renderer: ChartRenderer, spec: TopLevelSpec, idPrefix: string): Promise<string> {
+  const { vega, compile } = renderer;
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
   try {
     const svg = await view.toSVG();
@@ -262,11 +293,14 @@ export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<s
  * Builds and renders every chart of a report.
  *
  * @param model - The analysed report.
- * @returns The rendered charts, in display order.
+ * @returns The rendered charts, in display order; none, with the reason, when vega and vega-lite
+ *   are not installed.
  */
-export async function renderCharts(model: ReportModel): Promise<Chart[]> {
-  const out: Chart[] = [];
+export async function renderCharts(model: ReportModel): Promise<{ readonly charts: Chart[]; readonly unavailable?: string }> {
+  const renderer = await loadChartRenderer();
+  if (renderer === null) return { charts: [], unavailable: CHARTS_UNAVAILABLE };
+  const charts: Chart[] = [];
   // One at a time: vega views are cheap, but rendering dozens at once only adds memory.
-  for (const c of chartSpecs(model)) out.push({ ...c, svg: await renderSvg(c.spec, c.id) });
-  return out;
+  for (const c of chartSpecs(model)) charts.push({ ...c, svg: await renderSvg(renderer, c.spec, c.id) });
+  return { charts };
 }

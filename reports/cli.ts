@@ -122,6 +122,7 @@ export async function main(argv: string[], io: ReportConsole = console): Promise
     });
     io.log(written.markdown);
     io.log(written.html);
+    if (written.chartsUnavailable !== undefined) io.error(`wirelab report: no charts: ${written.chartsUnavailable}`);
     return 0;
   } catch (error) {
     const code = error instanceof ReportError ? ` [${error.code}]` : "";

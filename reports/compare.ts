@@ -1,12 +1,13 @@
 /**
- * Comparisons over runs: one style against another at the same point (async/await against
- * callback, each style against its baseline), and a run against an earlier baseline run. Each is
- * a ratio of medians with a bootstrap interval and a verdict from a two-sample test over the
- * runs (never over individual requests, which are not independent).
+ * Comparisons over runs: one style against another at the same point, as each scenario declared
+ * them in the results file (the report knows no style by name), and a run against an earlier
+ * baseline run. Each is a ratio of medians with a bootstrap interval and a verdict from a
+ * two-sample test over the runs (never over individual requests, which are not independent).
  *
  * @module
  */
 
+import type { Comparison, ScenarioInfo } from "./results.js";
 import type { PointSummary } from "./summarize-points.js";
 import { pointId, seriesId } from "./summarize-points.js";
 import {
@@ -55,7 +56,6 @@ export type DecidingMetric = "throughput" | "p99";
 
 /** One style against a reference style at one point. */
 export interface StyleComparison {
-  readonly kind: "async-vs-callback" | "vs-baseline";
   readonly series: string;
   readonly connections: number;
   readonly subject: string;
@@ -134,46 +134,37 @@ function judge(
 }
 
 /**
- * The reference styles of a scenario: `baseline` (raw `node:net` / `node:http` / `ws`), and `raw`
- * as a second baseline where a scenario has one (http-hello).
+ * The comparisons each scenario declared, by scenario name: the first file that declares a
+ * scenario wins (pooled files of one sweep declare the same).
  *
- * @param styles - The styles measured for the scenario.
- * @returns The baseline styles present, in that order.
+ * @param scenarios - The scenarios of every results file, in file order.
+ * @returns Scenario name → its comparisons, in declared order.
  */
-export function baselineStyles(styles: readonly string[]): string[] {
-  return ["baseline", "raw"].filter((s) => styles.includes(s));
+export function declaredComparisons(scenarios: readonly ScenarioInfo[]): Map<string, readonly Comparison[]> {
+  const out = new Map<string, readonly Comparison[]>();
+  for (const s of scenarios) if (!out.has(s.name)) out.set(s.name, s.comparisons);
+  return out;
 }
 
 /**
- * Compares styles within each series and connection count: async against callback, and every
- * non-baseline style against each baseline style.
+ * Makes every comparison the scenarios declared, within each series and connection count where
+ * both styles have a point.
  *
  * @param points - The summarised points.
+ * @param comparisons - Scenario name → declared comparisons (see {@link declaredComparisons}).
  * @param options - Significance, bootstrap settings.
- * @returns The comparisons, in point order.
+ * @returns The comparisons, in point order, then declared order.
  */
-export function compareStyles(points: readonly PointSummary[], options: CompareOptions = {}): StyleComparison[] {
+export function compareStyles(points: readonly PointSummary[], comparisons: ReadonlyMap<string, readonly Comparison[]>, options: CompareOptions = {}): StyleComparison[] {
   const byPoint = new Map(points.map((p) => [pointId(p), p]));
   const out: StyleComparison[] = [];
-  const seriesStyles = new Map<string, string[]>();
-  for (const p of points) {
-    const list = seriesStyles.get(seriesId(p)) ?? [];
-    if (!list.includes(p.style)) list.push(p.style);
-    seriesStyles.set(seriesId(p), list);
-  }
   const seen = new Set<string>();
   for (const p of points) {
     const key = `${seriesId(p)}|c=${p.connections}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const styles = seriesStyles.get(seriesId(p)) ?? [];
     const at = (style: string): PointSummary | undefined => byPoint.get(pointId({ ...p, style }));
-    const pairs: [StyleComparison["kind"], string, string][] = [];
-    if (styles.includes("async") && styles.includes("callback")) pairs.push(["async-vs-callback", "async", "callback"]);
-    for (const base of baselineStyles(styles)) {
-      for (const style of styles) if (!baselineStyles(styles).includes(style)) pairs.push(["vs-baseline", style, base]);
-    }
-    for (const [kind, subjectStyle, referenceStyle] of pairs) {
+    for (const { subject: subjectStyle, reference: referenceStyle } of comparisons.get(p.scenario) ?? []) {
       const subject = at(subjectStyle);
       const reference = at(referenceStyle);
       if (subject === undefined || reference === undefined) continue;
@@ -181,7 +172,6 @@ export function compareStyles(points: readonly PointSummary[], options: CompareO
       const verdict: StyleVerdict =
         j.decision.test === undefined ? "too few runs" : !j.decision.significant || j.better === undefined ? "no significant difference" : j.better ? "faster" : "slower";
       out.push({
-        kind,
         series: seriesId(p),
         connections: p.connections,
         subject: subjectStyle,

@@ -1,92 +1,22 @@
 /**
- * Reading `results.json` files. The types below are the report's own view of the results format
- * that `wirelab bench` writes (documented in scenarios/results.ts and README.md); they are
- * declared here, not imported, because `reports/` depends on the file format only. Every field is
- * validated, so a malformed file fails with the path of the bad field instead of a chart of NaN.
+ * Reading `results.json` files into the results types of `results.ts` (their one definition).
+ * Every field is validated, so a malformed file fails with the path of the bad field instead of
+ * a chart of NaN. Version 1 files (before scenarios declared their styles and comparisons) are
+ * read too: their scenarios come back with the styles their points name and no comparisons.
  *
  * @module
  */
 
 import { readFile } from "node:fs/promises";
 import { ResultsFormatError } from "./errors.js";
+import type { Comparison, Environment, LatencySummary, Parameters, ResultPoint, Results, ScenarioInfo, StyleInfo, StyleRunsOn } from "./results.js";
+import { RESULTS_SCHEMA_VERSION } from "./results.js";
 
 /** The results schema versions this reader understands. */
-export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1];
+export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1, RESULTS_SCHEMA_VERSION];
 
-/** Where and how a results file was produced. */
-export interface RunEnvironment {
-  readonly nodeVersion: string;
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly memoryBytes: number;
-  readonly os: string;
-  readonly commit: string;
-  readonly command: string;
-  readonly startedAt: string;
-  readonly peers: Readonly<Record<string, string>>;
-}
-
-/** Latency percentiles in microseconds. */
-export interface Percentiles {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly max: number;
-}
-
-/** One measured run: a scenario, a style, a connection count, one repeat. */
-export interface RunPoint {
-  readonly scenario: string;
-  readonly style: string;
-  readonly mode: "real" | "sim";
-  readonly loadGenerator: string;
-  readonly connections: number;
-  readonly repeat: number;
-  readonly durationMs: number;
-  /** Open-loop target rate (ops/s); absent for closed-loop runs. */
-  readonly rate?: number;
-  readonly throughput: number;
-  readonly operations: number;
-  /** Corrected for coordinated omission in open-loop runs. */
-  readonly latencyUs: Percentiles;
-  readonly uncorrectedLatencyUs?: Percentiles;
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly mismatches: number;
-  readonly serverRssBytes: number;
-  readonly serverCpuPercent: number;
-  readonly serverCpuUsPerOp: number;
-  readonly serverEventLoopUtilization?: number;
-  readonly clientCpuPercent: number;
-  readonly clientWorkers: number;
-  readonly generatorSaturated: boolean;
-  readonly extra?: Readonly<Record<string, number>>;
-  /** HDR histogram (µs), compressed base64. */
-  readonly histogram: string;
-  readonly uncorrectedHistogram?: string;
-  /** Set when the point failed as a whole: none of its figures may be shown as a number. */
-  readonly failure?: string;
-}
-
-/** The sweep as asked for. */
-export interface RunParameters {
-  readonly scenarios: readonly string[];
-  readonly styles: readonly string[];
-  readonly connections: readonly number[];
-  readonly durationMs: number;
-  readonly warmupMs: number;
-  readonly repeat: number;
-  readonly rate?: number;
-  readonly sim: boolean;
-}
-
-/** A whole, validated results file. */
-export interface RunResults {
-  readonly schemaVersion: number;
-  readonly environment: RunEnvironment;
-  readonly parameters: RunParameters;
-  readonly points: readonly RunPoint[];
+/** A validated results file, with where it was read from. */
+export interface RunResults extends Results {
   /** Where it was read from (not part of the file). */
   readonly source: string;
 }
@@ -131,6 +61,15 @@ class FieldReader {
     if (check === "positive" && v <= 0) this.fail(key, `expected a number > 0, got ${v}`);
     if (check === "integer" && !Number.isInteger(v)) this.fail(key, `expected an integer, got ${v}`);
     return v;
+  }
+
+  /** A number, or null for "unknown" (written as `null`). */
+  numberOrNull(key: string): number | null {
+    return this.value[key] === null ? null : this.number(key);
+  }
+
+  optionalString(key: string): string | undefined {
+    return this.has(key) ? this.string(key) : undefined;
   }
 
   boolean(key: string): boolean {
@@ -195,23 +134,23 @@ function describe(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-function readPercentiles(r: FieldReader): Percentiles {
-  const p: Percentiles = { p50: r.number("p50"), p90: r.number("p90"), p99: r.number("p99"), p999: r.number("p999"), max: r.number("max") };
-  // Percentiles of one histogram cannot decrease; if they do, the writer is broken and every
+function readPercentiles(r: FieldReader): LatencySummary {
+  const p: LatencySummary = { p50: r.number("p50"), p90: r.number("p90"), p99: r.number("p99"), p999: r.number("p999"), max: r.number("max") };
+  // LatencySummary of one histogram cannot decrease; if they do, the writer is broken and every
   // comparison built on them would be too.
-  const order: (keyof Percentiles)[] = ["p50", "p90", "p99", "p999", "max"];
+  const order: (keyof LatencySummary)[] = ["p50", "p90", "p99", "p999", "max"];
   for (let i = 1; i < order.length; i++) {
-    const lo = order[i - 1] as keyof Percentiles;
-    const hi = order[i] as keyof Percentiles;
+    const lo = order[i - 1] as keyof LatencySummary;
+    const hi = order[i] as keyof LatencySummary;
     if (p[hi] < p[lo]) r.fail(hi, `${hi} (${p[hi]}) is below ${lo} (${p[lo]})`);
   }
   return p;
 }
 
-function readPoint(r: FieldReader): RunPoint {
+function readPoint(r: FieldReader): ResultPoint {
   const mode = r.string("mode");
   if (mode !== "real" && mode !== "sim") r.fail("mode", `expected "real" or "sim", got ${JSON.stringify(mode)}`);
-  const point: RunPoint = {
+  const point: ResultPoint = {
     scenario: r.string("scenario"),
     style: r.string("style"),
     mode,
@@ -227,9 +166,9 @@ function readPoint(r: FieldReader): RunPoint {
     errors: r.number("errors", "integer"),
     timeouts: r.number("timeouts", "integer"),
     mismatches: r.number("mismatches", "integer"),
-    serverRssBytes: r.number("serverRssBytes"),
-    serverCpuPercent: r.number("serverCpuPercent"),
-    serverCpuUsPerOp: r.number("serverCpuUsPerOp"),
+    serverRssBytes: r.numberOrNull("serverRssBytes"),
+    serverCpuPercent: r.numberOrNull("serverCpuPercent"),
+    serverCpuUsPerOp: r.numberOrNull("serverCpuUsPerOp"),
     ...(r.has("serverEventLoopUtilization") ? { serverEventLoopUtilization: r.number("serverEventLoopUtilization") } : {}),
     clientCpuPercent: r.number("clientCpuPercent"),
     clientWorkers: r.number("clientWorkers", "integer"),
@@ -259,7 +198,7 @@ export function parseResults(json: unknown, source: string): RunResults {
     root.fail("schemaVersion", `unsupported results schema version ${version} (this report reads ${SUPPORTED_SCHEMA_VERSIONS.join(", ")})`);
   }
   const env = root.object("environment");
-  const environment: RunEnvironment = {
+  const environment: Environment = {
     nodeVersion: env.string("nodeVersion"),
     cpuModel: env.string("cpuModel"),
     cores: env.number("cores", "integer"),
@@ -271,7 +210,7 @@ export function parseResults(json: unknown, source: string): RunResults {
     peers: env.record<string>("peers", "string"),
   };
   const par = root.object("parameters");
-  const parameters: RunParameters = {
+  const parameters: Parameters = {
     scenarios: par.strings("scenarios"),
     styles: par.strings("styles"),
     connections: par.numbers("connections"),
@@ -280,9 +219,45 @@ export function parseResults(json: unknown, source: string): RunResults {
     repeat: par.number("repeat", "integer"),
     ...(par.has("rate") ? { rate: par.number("rate", "positive") } : {}),
     sim: par.boolean("sim"),
+    ...(par.has("load") ? { load: par.string("load") } : {}),
+    ...(par.has("targets") ? { targets: par.strings("targets") } : {}),
   };
   const points = root.array("points").map(readPoint);
-  return { schemaVersion: version, environment, parameters, points, source };
+  const scenarios = version === 1 ? scenariosOfVersion1(parameters, points) : root.array("scenarios").map(readScenario);
+  return { schemaVersion: version, environment, parameters, scenarios, points, source };
+}
+
+const RUNS_ON: readonly StyleRunsOn[] = ["wirelab", "node", "command", "target", "unknown"];
+
+function readScenario(r: FieldReader): ScenarioInfo {
+  const styles = r.array("styles").map((s): StyleInfo => {
+    const runsOn = s.string("runsOn");
+    if (!(RUNS_ON as readonly string[]).includes(runsOn)) s.fail("runsOn", `expected one of ${RUNS_ON.join(", ")}, got ${JSON.stringify(runsOn)}`);
+    const description = s.optionalString("description");
+    return { name: s.string("name"), ...(description === undefined ? {} : { description }), runsOn: runsOn as StyleRunsOn };
+  });
+  const names = styles.map((s) => s.name);
+  const comparisons = r.array("comparisons").map((c): Comparison => {
+    const subject = c.string("subject");
+    const reference = c.string("reference");
+    for (const [key, style] of [["subject", subject], ["reference", reference]] as const) {
+      if (!names.includes(style)) c.fail(key, `names a style the scenario does not declare: ${JSON.stringify(style)}`);
+    }
+    return { subject, reference };
+  });
+  return { name: r.string("name"), summary: r.string("summary"), operation: r.string("operation"), kind: r.string("kind"), styles, comparisons };
+}
+
+/** Version 1 declared no styles or comparisons: the points name the styles; nothing is compared. */
+function scenariosOfVersion1(parameters: Parameters, points: readonly ResultPoint[]): ScenarioInfo[] {
+  return parameters.scenarios.map((name) => ({
+    name,
+    summary: name,
+    operation: "one operation",
+    kind: "throughput",
+    styles: [...new Set(points.filter((p) => p.scenario === name).map((p) => p.style))].map((style) => ({ name: style, runsOn: "unknown" as const })),
+    comparisons: [],
+  }));
 }
 
 /**

@@ -37,6 +37,8 @@ export type Block =
 export interface DocumentOptions {
   /** The `wirelab report ...` command line that made this report, for provenance. */
   readonly reportCommand?: string;
+  /** Why the report has no charts, when it has none for want of the chart libraries. */
+  readonly chartsUnavailable?: string;
 }
 
 const c = (text: string, tone?: Tone): Cell => (tone === undefined ? { text } : { text, tone });
@@ -98,6 +100,11 @@ function noteCells(p: PointSummary, cvWarning: number): string {
   return notes.join("; ");
 }
 
+/** The server's CPU and memory were not measured (a `--target` server without `--server-pid`). */
+function serverUnknown(p: PointSummary): boolean {
+  return p.ok.length > 0 && p.ok.every((r) => r.serverCpuUsPerOp === null);
+}
+
 function pointsTable(s: Series, model: ReportModel): Block {
   const rows: Cell[][] = [];
   for (const conn of s.connections) {
@@ -106,7 +113,7 @@ function pointsTable(s: Series, model: ReportModel): Block {
     for (const p of at) {
       if (p.ok.length === 0) {
         const reason = p.failed[0]?.failure ?? "failed";
-        rows.push([c(formatCount(conn)), c(p.style), c(`**failed** (${p.failed.length}/${p.runs.length} runs): ${reason}`, "failed"), c("—"), c("—"), c("—"), c("—"), c("—"), c("—"), c("")]);
+        rows.push([c(formatCount(conn)), c(p.style), c(`**failed** (${p.failed.length}/${p.runs.length} runs): ${reason}`, "failed"), c("—"), c("—"), c("—"), c("—"), c("—"), c("—"), c("—"), c("")]);
         continue;
       }
       const t = p.throughput;
@@ -120,7 +127,8 @@ function pointsTable(s: Series, model: ReportModel): Block {
         c(rel === undefined ? "—" : rel < 1.0005 ? "**1.00**" : formatRatio(rel), rel !== undefined && rel < 1.0005 ? "good" : "normal"),
         c(p.p50 === undefined ? "—" : formatLatency(p.p50.median.estimate)),
         c(p.p99 === undefined ? "—" : `${formatLatency(p.p99.median.estimate)} ${formatInterval(p.p99.median, formatLatency)}`),
-        c(p.memoryPerConnection === undefined ? "—" : formatBytes(p.memoryPerConnection.median.estimate)),
+        c(p.memoryPerConnection === undefined ? (serverUnknown(p) ? "unknown" : "—") : formatBytes(p.memoryPerConnection.median.estimate)),
+        c(p.cpuUsPerOp === undefined ? (serverUnknown(p) ? "unknown" : "—") : `${formatNumber(p.cpuUsPerOp.median.estimate)} µs`),
         c(`${p.ok.length}`),
         c(notes, notes.includes("⚠") ? "warn" : "normal"),
       ]);
@@ -128,8 +136,8 @@ function pointsTable(s: Series, model: ReportModel): Block {
   }
   return {
     type: "table",
-    header: ["Conns", "Style", "Throughput ops/s [95% CI]", "IQR / MAD", "× slower than best", "p50", "p99 [95% CI]", "Mem/conn", "Runs", "Notes"],
-    align: ["right", "left", "right", "right", "right", "right", "right", "right", "right", "left"],
+    header: ["Conns", "Style", "Throughput ops/s [95% CI]", "IQR / MAD", "× slower than best", "p50", "p99 [95% CI]", "Mem/conn", "Server CPU/op", "Runs", "Notes"],
+    align: ["right", "left", "right", "right", "right", "right", "right", "right", "right", "right", "left"],
     rows,
   };
 }
@@ -194,24 +202,29 @@ function mergedTable(s: Series): Block | undefined {
   return { type: "table", header: [`Style @ ${formatCount(c0)} conns`, "Requests", "Runs", ...labels], align: ["left", "right", "right", ...labels.map(() => "right" as const)], rows };
 }
 
-/** hyperfine-style one-liners: per series, at its largest connection count, who won and by how much. */
+/**
+ * hyperfine-style one-liners: per series, its first declared comparison at the largest
+ * connection count where both styles have a point: who won and by how much.
+ */
 function atAGlance(model: ReportModel): Block[] {
   const items: Cell[] = [];
   for (const s of model.series) {
-    const conns = [...s.connections].reverse().find((n) => model.comparisons.some((x) => x.series === s.id && x.connections === n && x.kind === "async-vs-callback"));
-    if (conns === undefined) continue;
-    const x = model.comparisons.find((y) => y.series === s.id && y.connections === conns && y.kind === "async-vs-callback");
-    if (x === undefined) continue;
+    const mine = model.comparisons.filter((x) => x.series === s.id);
+    const first = mine[0];
+    if (first === undefined) continue;
+    const same = mine.filter((x) => x.subject === first.subject && x.reference === first.reference);
+    const x = same.reduce((a, b) => (b.connections > a.connections ? b : a));
     const r = x.metric === "throughput" ? x.throughputRatio : x.p99Ratio;
     const what = x.metric === "throughput" ? "throughput" : "p99 latency";
+    const pair = `${code(x.subject)} vs ${code(x.reference)}`;
     if (r === undefined || x.verdict === "too few runs") {
-      items.push(c(`**${s.label}** at ${formatCount(conns)} connections: async/await vs callback not comparable (${x.decision.note ?? "no data"}).`, "muted"));
+      items.push(c(`**${s.label}** at ${formatCount(x.connections)} connections: ${pair} not comparable (${x.decision.note ?? "no data"}).`, "muted"));
       continue;
     }
-    const verdict = x.verdict === "no significant difference" ? "no significant difference" : `async/await is **${x.verdict}**`;
+    const verdict = x.verdict === "no significant difference" ? "no significant difference" : `${code(x.subject)} is **${x.verdict}**`;
     items.push(
       c(
-        `**${s.label}** at ${formatCount(conns)} connections: async/await ${what} is ${formatRatio(r.estimate)} ${formatInterval(r, formatRatio)} of callback's: ${verdict} (${testText(x.decision)}).`,
+        `**${s.label}** at ${formatCount(x.connections)} connections: ${code(x.subject)} ${what} is ${formatRatio(r.estimate)} ${formatInterval(r, formatRatio)} of ${code(x.reference)}'s: ${verdict} (${testText(x.decision)}).`,
         verdictTone(x.verdict),
       ),
     );
@@ -243,6 +256,7 @@ export function buildDocument(model: ReportModel, charts: readonly Chart[], opti
   }
 
   blocks.push(...atAGlance(model));
+  if (options.chartsUnavailable !== undefined) blocks.push({ type: "paragraph", text: `No charts: ${options.chartsUnavailable}.`, tone: "muted" });
 
   const regressions = model.baselineChanges?.filter((ch) => ch.verdict === "regressed") ?? [];
   if (model.baselineChanges !== undefined) {
@@ -317,16 +331,12 @@ export function buildDocument(model: ReportModel, charts: readonly Chart[], opti
     blocks.push({ type: "heading", level: 2, text: s.label, id: `series-${slug(s.id)}` });
     blocks.push({ type: "paragraph", text: `Medians over repeats with 95% bootstrap intervals; spread as IQR / MAD of throughput. “× slower than best” is the best throughput at that connection count over this style's (hyperfine's relative column).` });
     blocks.push(pointsTable(s, model));
+    // The comparisons the scenario declared, each pair's rows together, by connection count.
     const comps = model.comparisons.filter((x) => x.series === s.id);
-    const asyncCb = comps.filter((x) => x.kind === "async-vs-callback");
-    const vsBase = comps.filter((x) => x.kind === "vs-baseline");
-    if (asyncCb.length > 0) {
-      blocks.push({ type: "heading", level: 3, text: `${s.label}: async/await vs callback`, id: `async-vs-callback-${slug(s.id)}` });
-      blocks.push(comparisonTable(asyncCb));
-    }
-    if (vsBase.length > 0) {
-      blocks.push({ type: "heading", level: 3, text: `${s.label}: each style vs its baseline`, id: `vs-baseline-${slug(s.id)}` });
-      blocks.push(comparisonTable(vsBase));
+    const pairs = [...new Set(comps.map((x) => `${x.subject} vs ${x.reference}`))];
+    for (const pair of pairs) {
+      blocks.push({ type: "heading", level: 3, text: `${s.label}: ${pair}`, id: `compare-${slug(s.id)}-${slug(pair)}` });
+      blocks.push(comparisonTable(comps.filter((x) => `${x.subject} vs ${x.reference}` === pair)));
     }
     const merged = mergedTable(s);
     if (merged !== undefined) {

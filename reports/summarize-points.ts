@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { RunPoint, RunResults } from "./read-results.js";
+import type { RunResults } from "./read-results.js";
+import type { ResultPoint } from "./results.js";
 import { mergeHistograms, type LatencySpectrum } from "./latency-spectrum.js";
 import {
   bootstrapInterval,
@@ -47,11 +48,11 @@ export interface PointSummary extends SeriesKey {
   readonly style: string;
   readonly connections: number;
   /** Every run of the point, in input order (successful and failed). */
-  readonly runs: readonly RunPoint[];
+  readonly runs: readonly ResultPoint[];
   /** The runs that did not fail. */
-  readonly ok: readonly RunPoint[];
+  readonly ok: readonly ResultPoint[];
   /** The runs that failed as a whole. */
-  readonly failed: readonly RunPoint[];
+  readonly failed: readonly ResultPoint[];
   readonly throughput?: MetricSummary;
   readonly p50?: MetricSummary;
   readonly p99?: MetricSummary;
@@ -126,26 +127,26 @@ export function summarizeMetric(values: readonly number[], bootstrap: BootstrapO
 }
 
 /** The RSS floor of each series × style: median RSS of its smallest connection count with data. */
-function rssFloors(groups: Iterable<RunPoint[]>): Map<string, { connections: number; rss: number }> {
+function rssFloors(groups: Iterable<ResultPoint[]>): Map<string, { connections: number; rss: number }> {
   const floors = new Map<string, { connections: number; rss: number }>();
   for (const runs of groups) {
-    const ok = runs.filter((r) => r.failure === undefined);
+    const ok = runs.filter((r) => r.failure === undefined && r.serverRssBytes !== null);
     const first = ok[0];
     if (first === undefined) continue;
     const key = `${seriesId(first)}|${first.style}`;
     const known = floors.get(key);
     if (known === undefined || first.connections < known.connections) {
-      floors.set(key, { connections: first.connections, rss: median(ok.map((r) => r.serverRssBytes)) });
+      floors.set(key, { connections: first.connections, rss: median(ok.map((r) => r.serverRssBytes ?? 0)) });
     }
   }
   return floors;
 }
 
-function memoryPerConnection(run: RunPoint, floor: { connections: number; rss: number } | undefined): number | undefined {
+function memoryPerConnection(run: ResultPoint, floor: { connections: number; rss: number } | undefined): number | undefined {
   const measured = run.extra?.["bytesPerConnection"];
   if (measured !== undefined) return measured;
-  // RSS 0 means not measured (simulated runs have no server process).
-  if (floor === undefined || run.serverRssBytes === 0 || floor.rss === 0 || run.connections <= floor.connections) return undefined;
+  // RSS null or 0 means not measured (a --target server without --server-pid; a simulated run).
+  if (floor === undefined || run.serverRssBytes === null || run.serverRssBytes === 0 || floor.rss === 0 || run.connections <= floor.connections) return undefined;
   return (run.serverRssBytes - floor.rss) / (run.connections - floor.connections);
 }
 
@@ -158,7 +159,7 @@ function memoryPerConnection(run: RunPoint, floor: { connections: number; rss: n
  * @returns The points.
  */
 export function summarizePoints(files: readonly RunResults[], bootstrap: BootstrapOptions): PointSummary[] {
-  const groups = new Map<string, RunPoint[]>();
+  const groups = new Map<string, ResultPoint[]>();
   for (const file of files) {
     for (const run of file.points) {
       const id = pointId(run);
@@ -167,17 +168,25 @@ export function summarizePoints(files: readonly RunResults[], bootstrap: Bootstr
       else list.push(run);
     }
   }
+  // Styles in the order the scenarios declared them, then any the declarations lack.
   const styleOrder = new Map<string, number>();
+  for (const file of files) for (const s of file.scenarios) for (const style of s.styles) if (!styleOrder.has(style.name)) styleOrder.set(style.name, styleOrder.size);
   for (const file of files) for (const run of file.points) if (!styleOrder.has(run.style)) styleOrder.set(run.style, styleOrder.size);
   const summaries: PointSummary[] = [];
   const floors = rssFloors(groups.values());
   for (const runs of groups.values()) {
-    const first = runs[0] as RunPoint;
+    const first = runs[0] as ResultPoint;
     const ok = runs.filter((r) => r.failure === undefined);
     const failed = runs.filter((r) => r.failure !== undefined);
     const spectrum = mergeHistograms(ok.map((r) => r.histogram));
     const uncorrected = mergeHistograms(ok.flatMap((r) => (r.uncorrectedHistogram === undefined ? [] : [r.uncorrectedHistogram])));
-    const metric = (f: (r: RunPoint) => number): MetricSummary | undefined => summarizeMetric(ok.map(f), bootstrap);
+    // A figure a run did not measure (null: unknown, such as the CPU of a --target server without
+    // --server-pid) is left out, never counted as 0.
+    const metric = (f: (r: ResultPoint) => number | null): MetricSummary | undefined =>
+      summarizeMetric(ok.flatMap((r) => {
+        const v = f(r);
+        return v === null ? [] : [v];
+      }), bootstrap);
     const summary: PointSummary = {
       scenario: first.scenario,
       mode: first.mode,

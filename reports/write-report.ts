@@ -11,13 +11,14 @@ import { renderCharts } from "./charts.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { parseResults, readResults, type RunResults } from "./read-results.js";
+import type { Results } from "./results.js";
 import { buildDocument } from "./report-document.js";
 
 /**
- * A results file given by path, or a results object already in memory (such as the runner's
- * `Results`); either way it is validated before use.
+ * A results file given by path, or a results object already in memory (such as what `bench()`
+ * returns); either way it is validated before use.
  */
-export type ResultsInput = string | object;
+export type ResultsInput = string | Results;
 
 /** What {@link writeReport} needs. */
 export interface WriteReportOptions extends AnalyzeOptions {
@@ -36,6 +37,12 @@ export interface WrittenReport {
   readonly markdown: string;
   readonly html: string;
   readonly charts: readonly string[];
+  /** Set when no chart was drawn, with why (vega and vega-lite are not installed). */
+  readonly chartsUnavailable?: string;
+}
+
+function isList(input: ResultsInput | readonly ResultsInput[]): input is readonly ResultsInput[] {
+  return Array.isArray(input);
 }
 
 /**
@@ -46,7 +53,7 @@ export interface WrittenReport {
  * @throws `ResultsFormatError` `WL_ERR_RESULTS_FORMAT` for a malformed file or object.
  */
 export async function loadResults(input: ResultsInput | readonly ResultsInput[]): Promise<RunResults[]> {
-  const list: readonly ResultsInput[] = Array.isArray(input) ? (input as readonly ResultsInput[]) : [input];
+  const list: readonly ResultsInput[] = isList(input) ? input : [input];
   const out: RunResults[] = [];
   for (const [i, item] of list.entries()) {
     if (typeof item === "string") {
@@ -77,8 +84,11 @@ export async function writeReport(options: WriteReportOptions): Promise<WrittenR
   const results = await loadResults(options.results);
   const baseline = options.baseline === undefined ? undefined : await loadResults(options.baseline);
   const model = analyze(results, baseline, options);
-  const charts = await renderCharts(model);
-  const blocks = buildDocument(model, charts, options.reportCommand === undefined ? {} : { reportCommand: options.reportCommand });
+  const { charts, unavailable } = await renderCharts(model);
+  const blocks = buildDocument(model, charts, {
+    ...(options.reportCommand === undefined ? {} : { reportCommand: options.reportCommand }),
+    ...(unavailable === undefined ? {} : { chartsUnavailable: unavailable }),
+  });
   await mkdir(join(options.out, "charts"), { recursive: true });
   const markdown = join(options.out, "report.md");
   const html = join(options.out, "report.html");
@@ -90,5 +100,5 @@ export async function writeReport(options: WriteReportOptions): Promise<WrittenR
   }
   await writeFile(markdown, renderMarkdown(blocks));
   await writeFile(html, renderHtml(blocks));
-  return { markdown, html, charts: chartPaths };
+  return { markdown, html, charts: chartPaths, ...(unavailable === undefined ? {} : { chartsUnavailable: unavailable }) };
 }

@@ -743,6 +743,16 @@ export class BenchChildError extends WirelabError {
   }
 }
 
+/**
+ * A benchmark workload got an answer it did not expect (a wrong echo, a wrong body): thrown by a
+ * scenario's client operation, it counts as a mismatch rather than an error.
+ */
+export class MismatchError extends WirelabError {
+  constructor(message: string) {
+    super("WL_ERR_MISMATCH", message);
+  }
+}
+
 function describe(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   return String(value);

@@ -3,12 +3,13 @@
  * the scenario servers (every style): the figures of issue 15, reproducible.
  *
  * ```sh
- * flock /tmp/wirelab-bench.lock node --import tsx scenarios/memory-flood.ts [--duration 8s]
+ * npm run bench:memory -- [--duration 8s]
  *   [--cases http-pipelining,ws-ping-flood,ws-slow-subscriber,tcp-echo-200mib]
  *   [--styles callback,async,baseline]
  * ```
  *
- * Each case starts the style's server (its scenario module's `start`) alone in a child process,
+ * Each case starts the style's server (the scenario's style, as `wirelab serve` does) alone in a
+ * child process,
  * floods it from this process over loopback for at most `--duration`, and samples the child's
  * resident memory (`VmRSS` in `/proc/PID/status`) every 50 ms:
  *
@@ -23,8 +24,7 @@
  *   that sends 64-byte lines as fast as the server takes them (and reads the room).
  *
  * It prints one Markdown table: RSS when idle, the peak during the flood, the growth, how much
- * the server took from the client, and whether the server closed the connection. Self-contained
- * on purpose (no harness module), so it runs unchanged against an older checkout.
+ * the server took from the client, and whether the server closed the connection.
  *
  * @module
  */
@@ -36,7 +36,9 @@ import * as net from "node:net";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 
-import type { ServerHandle, ServerModule } from "./scenario.js";
+import { builtinScenarioUrl, importScenario } from "./harness/load-scenario.js";
+import type { ServerHandle } from "./harness/scenario.js";
+import { startStyle } from "./harness/start-style.js";
 
 const CASES = {
   "http-pipelining": { scenario: "http-hello", taken: "requests" },
@@ -66,20 +68,22 @@ interface Row {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The server child: `memory-flood.ts --serve MODULE_URL` starts the style and prints its port.
+// The server child: `memory-flood.ts --serve SCENARIO STYLE` starts the style and prints its port.
 
-async function serve(moduleUrl: string): Promise<void> {
-  const mod = (await import(moduleUrl)) as ServerModule;
-  const server: ServerHandle = await mod.start({ host: HOST, port: 0 });
+async function serve(scenarioName: string, styleName: string): Promise<void> {
+  const scenario = await importScenario(builtinScenarioUrl(scenarioName)!, scenarioName);
+  const style = scenario.styles.find((s) => s.name === styleName);
+  if (style === undefined) throw new Error(`${scenarioName} has no style ${styleName}`);
+  const server: ServerHandle = await startStyle(style, { host: HOST, port: 0 });
   process.stdout.write(`listening ${server.port}\n`);
   process.on("SIGTERM", () => {
     process.exit(0);
   });
 }
 
-function startServer(moduleUrl: string): Promise<{ child: ChildProcess; port: number }> {
+function startServer(scenarioName: string, styleName: string): Promise<{ child: ChildProcess; port: number }> {
   const self = fileURLToPath(import.meta.url);
-  const node = [process.execPath, "--import", "tsx", self, "--serve", moduleUrl];
+  const node = [process.execPath, "--conditions=wirelab-source", "--import", "tsx", self, "--serve", scenarioName, styleName];
   // The server alone on CPU 0 when there is another for this process, as the bench does.
   const argv = cpus().length >= 2 ? ["taskset", "-c", "0", ...node] : node;
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
@@ -90,7 +94,7 @@ function startServer(moduleUrl: string): Promise<{ child: ChildProcess; port: nu
       const m = /listening (\d+)/.exec(out);
       if (m !== null) resolve({ child, port: Number(m[1]) });
     });
-    child.once("exit", (code) => reject(new Error(`server ${moduleUrl} exited with ${code}`)));
+    child.once("exit", (code) => reject(new Error(`server ${scenarioName}/${styleName} exited with ${code}`)));
   });
 }
 
@@ -264,8 +268,7 @@ async function runClient(name: CaseName, port: number, deadline: number): Promis
 }
 
 async function runCase(name: CaseName, style: Style, durationMs: number): Promise<Row> {
-  const moduleUrl = new URL(`./${CASES[name].scenario}/${style}.ts`, import.meta.url).href;
-  const { child, port } = await startServer(moduleUrl);
+  const { child, port } = await startServer(CASES[name].scenario, style);
   const pid = child.pid!;
   try {
     await sleep(300);
@@ -303,7 +306,7 @@ function parseList<T extends string>(flag: string, text: string, allowed: readon
 
 async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === "--serve") {
-    await serve(argv[1]!);
+    await serve(argv[1]!, argv[2]!);
     return;
   }
   let durationMs = 8000;

@@ -1,36 +1,7 @@
 /**
- * The vitest setup file (see vitest.config.ts): test hygiene for every test file.
- *
- * - Unhandled Deferred errors are tracked during each test and, after it, fail that test with
- *   what was left unhandled (not the next one, and not whenever the garbage collector runs).
- * - Fakes registered with `useClean(fake)` during a test are checked with `assertClean` after
- *   it: pending timed calls, open connections and listening ports fail the test and are named.
- *
- * Test files that manage unhandled-error tracking themselves (deferred tests flush and turn it
- * off in their own afterEach, which runs first) are unaffected: their flush leaves nothing
- * here, and tracking is turned back on before the next test.
+ * The vitest setup file (see vitest.config.ts): wirelab's own test hygiene, the same a user gets
+ * from `setupFiles: ["wirelab/vitest"]` (unhandled Deferred errors fail the test that left them;
+ * fakes registered with `useClean()` are checked after each test).
  */
 
-import { afterEach, beforeEach } from "vitest";
-import { flushUnhandledErrors, trackUnhandledErrors } from "../runtime/deferred.js";
-import { UncleanReactorError } from "../runtime/errors.js";
-import { checkRegistered } from "../fakes/assert-clean.js";
-
-beforeEach(() => {
-  trackUnhandledErrors(true);
-});
-
-afterEach(() => {
-  const unhandled = flushUnhandledErrors();
-  let registryError: unknown = null;
-  try {
-    checkRegistered();
-  } catch (error) {
-    registryError = error;
-  }
-  if (unhandled.length > 0) {
-    const lines = unhandled.map((e) => e.message);
-    throw new UncleanReactorError("the test", [`${lines.length} unhandled Deferred error${lines.length === 1 ? "" : "s"}: ${lines.join(" | ")}`]);
-  }
-  if (registryError !== null) throw registryError;
-});
+import "wirelab/vitest";

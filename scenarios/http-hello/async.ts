@@ -4,12 +4,8 @@
  * @module
  */
 
-import type { Clock } from "../../runtime/reactor.js";
-import type { HttpRequest } from "../../runtime/protocols/http/http-request.js";
-import type { HttpResponse } from "../../runtime/protocols/http/http-response.js";
-import { HttpServerFactory } from "../../runtime/protocols/http/http-server-factory.js";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startReactorServer } from "../reactor-server.js";
+import { HttpServerFactory } from "wirelab";
+import type { Clock, HttpRequest, HttpResponse, ListeningPort, Reactor } from "wirelab";
 import { HELLO_BODY, HELLO_CONTENT_TYPE } from "./hello.js";
 
 /**
@@ -33,10 +29,11 @@ export function helloFactoryAsync(clock: Clock): HttpServerFactory {
 }
 
 /**
- * Serves http-hello in the async style on a `NodeReactor`.
- * @param options - where to listen.
- * @returns the running server.
+ * Listens with the async-style HTTP server factory: the style's `listen`.
+ * @param reactor - the reactor (a `NodeReactor`, or a `SimNetwork` host).
+ * @param endpoint - where to listen.
+ * @returns the listening port.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
-  return startReactorServer(options, (reactor, endpoint) => reactor.listen(endpoint, helloFactoryAsync(reactor)));
+export function listenHelloAsync(reactor: Reactor, endpoint: string): PromiseLike<ListeningPort> {
+  return reactor.listen(endpoint, helloFactoryAsync(reactor));
 }

@@ -5,8 +5,8 @@
  */
 
 import * as http from "node:http";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startNodeServer } from "../reactor-server.js";
+import { listenNodeServer } from "wirelab/bench";
+import type { ServerHandle, ServerStartOptions } from "wirelab/bench";
 import { HELLO_BODY, HELLO_CONTENT_TYPE } from "./hello.js";
 
 const BODY = Buffer.from(HELLO_BODY);
@@ -16,12 +16,12 @@ const BODY = Buffer.from(HELLO_BODY);
  * @param options - where to listen.
  * @returns the running server.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
+export function startNodeHttpHello(options: ServerStartOptions): Promise<ServerHandle> {
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { "Content-Type": HELLO_CONTENT_TYPE, "Content-Length": BODY.length });
     res.end(BODY);
   });
-  return startNodeServer(server, options, () => {
+  return listenNodeServer(server, options, () => {
     server.closeAllConnections();
   });
 }

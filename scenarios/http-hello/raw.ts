@@ -8,8 +8,8 @@
  */
 
 import * as net from "node:net";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startNodeServer } from "../reactor-server.js";
+import { listenNodeServer } from "wirelab/bench";
+import type { ServerHandle, ServerStartOptions } from "wirelab/bench";
 import { HELLO_BODY, HELLO_CONTENT_TYPE } from "./hello.js";
 
 function formatResponse(): Buffer {
@@ -25,7 +25,7 @@ function formatResponse(): Buffer {
  * @param options - where to listen.
  * @returns the running server.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
+export function startRawHello(options: ServerStartOptions): Promise<ServerHandle> {
   let response = formatResponse();
   const refresh = setInterval(() => {
     response = formatResponse();
@@ -51,7 +51,7 @@ export function start(options: ServerStartOptions): Promise<ServerHandle> {
     socket.on("error", () => {});
     socket.on("close", () => sockets.delete(socket));
   });
-  return startNodeServer(server, options, () => {
+  return listenNodeServer(server, options, () => {
     clearInterval(refresh);
     for (const s of sockets) s.destroy();
   });

@@ -6,10 +6,8 @@
  * @module
  */
 
-import type { Connection } from "../../runtime/stream.js";
-import { serve } from "../../runtime/stream.js";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startReactorServer } from "../reactor-server.js";
+import { serve } from "wirelab";
+import type { Connection, ListeningPort, Reactor } from "wirelab";
 import { CHAT_MAX_LINE_LENGTH } from "./chat-line.js";
 
 /**
@@ -39,10 +37,11 @@ export function chatHandler(room: Set<Connection> = new Set()): (conn: Connectio
 }
 
 /**
- * Serves line-chat in the async style on a `NodeReactor`.
- * @param options - where to listen.
- * @returns the running server.
+ * Serves one chat room: the async style's `listen`.
+ * @param reactor - the reactor (a `NodeReactor`, or a `SimNetwork` host).
+ * @param endpoint - where to listen.
+ * @returns the listening port.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
-  return startReactorServer(options, (reactor, endpoint) => serve(reactor, endpoint, chatHandler()));
+export function serveChat(reactor: Reactor, endpoint: string): PromiseLike<ListeningPort> {
+  return serve(reactor, endpoint, chatHandler());
 }

@@ -6,8 +6,8 @@
  */
 
 import * as net from "node:net";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startNodeServer } from "../reactor-server.js";
+import { listenNodeServer } from "wirelab/bench";
+import type { ServerHandle, ServerStartOptions } from "wirelab/bench";
 import { CHAT_MAX_LINE_LENGTH } from "./chat-line.js";
 
 /**
@@ -15,7 +15,7 @@ import { CHAT_MAX_LINE_LENGTH } from "./chat-line.js";
  * @param options - where to listen.
  * @returns the running server.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
+export function startNetChat(options: ServerStartOptions): Promise<ServerHandle> {
   const sockets = new Set<net.Socket>();
   const broadcast = (line: Buffer): void => {
     for (const s of sockets) if (!s.destroyed) s.write(line);
@@ -47,7 +47,7 @@ export function start(options: ServerStartOptions): Promise<ServerHandle> {
     socket.on("error", () => {});
     socket.on("close", () => sockets.delete(socket));
   });
-  return startNodeServer(server, options, () => {
+  return listenNodeServer(server, options, () => {
     for (const s of sockets) s.destroy();
   });
 }

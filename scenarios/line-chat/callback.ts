@@ -6,11 +6,8 @@
  * @module
  */
 
-import type { Address } from "../../runtime/protocol.js";
-import { Factory } from "../../runtime/protocol.js";
-import { LineOnlyReceiver } from "../../runtime/protocols/line-only-receiver.js";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startReactorServer } from "../reactor-server.js";
+import { Factory, LineOnlyReceiver } from "wirelab";
+import type { Address, ListeningPort, Reactor } from "wirelab";
 import { CHAT_MAX_LINE_LENGTH } from "./chat-line.js";
 
 /** One chat client: joins the room when connected, broadcasts each line, leaves when gone. */
@@ -54,10 +51,11 @@ export class ChatFactory extends Factory<ChatProtocol> {
 }
 
 /**
- * Serves line-chat in the callback style on a `NodeReactor`.
- * @param options - where to listen.
- * @returns the running server.
+ * Listens with one chat room: the callback style's `listen`.
+ * @param reactor - the reactor (a `NodeReactor`, or a `SimNetwork` host).
+ * @param endpoint - where to listen.
+ * @returns the listening port.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
-  return startReactorServer(options, (reactor, endpoint) => reactor.listen(endpoint, new ChatFactory()));
+export function listenChat(reactor: Reactor, endpoint: string): PromiseLike<ListeningPort> {
+  return reactor.listen(endpoint, new ChatFactory());
 }

@@ -7,9 +7,8 @@
  */
 
 import type * as net from "node:net";
-import { LoadClient } from "../load/load-client.js";
-import type { ConnectTarget } from "../load/tcp-load-client.js";
-import { connectSocket, closeSocket } from "../load/tcp-load-client.js";
+import { closeSocket, connectSocket, LoadClient } from "wirelab/bench";
+import type { ConnectTarget } from "wirelab/bench";
 import { CHAT_LINE_SIZE, helloLine, writeChatLine } from "./chat-line.js";
 import type { FanOutTracker } from "./fan-out-tracker.js";
 

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Recorder } from "../scenario.js";
+import type { Recorder } from "wirelab/bench";
 import type { ParsedChatLine } from "./chat-line.js";
 import { LINE_HELLO, LINE_MESSAGE, parseChatLine } from "./chat-line.js";
 

@@ -1,7 +1,7 @@
 /**
  * line-chat: clients send lines; the server broadcasts every line to every connected client.
  *
- * What is measured (see `workload.ts`): every connection is a sender and a receiver; one
+ * What is measured (see `chat-generator.ts`, the benchmark's lean load): every connection is a sender and a receiver; one
  * operation is one 64-byte line fanned out, and its latency is the time from its send to its
  * receipt by the **last** receiver, counted over the receivers in the sender's own load worker
  * (a worker cannot see another worker's receive times; with one worker, the default on two
@@ -18,24 +18,37 @@
  * The cost grows with the square of the connection count in closed loop (each of N senders
  * keeps a line in flight to N receivers), so the default sweep stops at 1,000.
  *
+ * The client workload (`chat-client.ts`, on wirelab `Connection`s) is what `--sim` runs: the
+ * same servers on `SimNetwork`, every line checked intact, in order, and delivered to every live
+ * member owed it.
+ *
  * @module
  */
 
-import type { Scenario } from "../scenario.js";
-import { simCheck } from "./sim.js";
+import { defineScenario } from "wirelab/bench";
+import { serveChat } from "./async.js";
+import { startNetChat } from "./baseline.js";
+import { listenChat } from "./callback.js";
+import { chatClient } from "./chat-client.js";
+import { chatGenerator } from "./chat-generator.js";
 
 /** The line-chat scenario. */
-export const lineChat: Scenario = {
+export default defineScenario({
   name: "line-chat",
   summary: "every line a client sends is broadcast to all connected clients (fan-out latency)",
   operation: "one 64-byte line delivered to every receiver in the sender's load worker",
-  kind: "throughput",
-  styles: {
-    callback: { kind: "module", module: new URL("./callback.ts", import.meta.url).href, description: "wirelab LineOnlyReceiver + Factory holding the room" },
-    async: { kind: "module", module: new URL("./async.ts", import.meta.url).href, description: "wirelab serve() handler (for await … conn.lines(), write to all)" },
-    baseline: { kind: "module", module: new URL("./baseline.ts", import.meta.url).href, description: "raw node:net with a hand-written line splitter" },
-  },
-  workload: new URL("./workload.ts", import.meta.url).href,
+  styles: [
+    { name: "callback", description: "wirelab LineOnlyReceiver + Factory holding the room", listen: listenChat },
+    { name: "async", description: "wirelab serve() handler (for await … conn.lines(), write to all)", listen: serveChat },
+    { name: "baseline", description: "raw node:net with a hand-written line splitter", node: startNetChat },
+  ],
+  client: chatClient,
+  generator: chatGenerator,
+  checks: (run) => run.shared.violations,
+  compare: [
+    ["async", "callback"],
+    ["callback", "baseline"],
+    ["async", "baseline"],
+  ],
   defaultConnections: [1, 10, 100, 1000],
-  sim: simCheck,
-};
+});

@@ -4,10 +4,8 @@
  * @module
  */
 
-import type { Connection } from "../../runtime/stream.js";
-import { serve } from "../../runtime/stream.js";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startReactorServer } from "../reactor-server.js";
+import { serve } from "wirelab";
+import type { Connection, ListeningPort, Reactor } from "wirelab";
 
 /**
  * Echoes a connection until the peer closes it.
@@ -18,10 +16,11 @@ export async function echoHandler(conn: Connection): Promise<void> {
 }
 
 /**
- * Serves tcp-echo in the async style on a `NodeReactor`.
- * @param options - where to listen.
- * @returns the running server.
+ * Serves the echo handler: the async style's `listen`.
+ * @param reactor - the reactor (a `NodeReactor`, or a `SimNetwork` host).
+ * @param endpoint - where to listen.
+ * @returns the listening port.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
-  return startReactorServer(options, (reactor, endpoint) => serve(reactor, endpoint, echoHandler));
+export function serveEcho(reactor: Reactor, endpoint: string): PromiseLike<ListeningPort> {
+  return serve(reactor, endpoint, echoHandler);
 }

@@ -5,15 +5,15 @@
  */
 
 import * as net from "node:net";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startNodeServer } from "../reactor-server.js";
+import { listenNodeServer } from "wirelab/bench";
+import type { ServerHandle, ServerStartOptions } from "wirelab/bench";
 
 /**
  * Serves tcp-echo with `node:net` alone.
  * @param options - where to listen.
  * @returns the running server.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
+export function startNetEcho(options: ServerStartOptions): Promise<ServerHandle> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -21,7 +21,7 @@ export function start(options: ServerStartOptions): Promise<ServerHandle> {
     socket.on("error", () => {});
     socket.on("close", () => sockets.delete(socket));
   });
-  return startNodeServer(server, options, () => {
+  return listenNodeServer(server, options, () => {
     for (const s of sockets) s.destroy();
   });
 }

@@ -4,9 +4,8 @@
  * @module
  */
 
-import { Factory, Protocol } from "../../runtime/protocol.js";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startReactorServer } from "../reactor-server.js";
+import { Factory, Protocol } from "wirelab";
+import type { ListeningPort, Reactor } from "wirelab";
 
 /** Echoes every byte back. */
 export class EchoProtocol extends Protocol {
@@ -16,18 +15,11 @@ export class EchoProtocol extends Protocol {
 }
 
 /**
- * The echo factory.
- * @returns a factory of {@link EchoProtocol}.
+ * Listens with the echo protocol: the callback style's `listen`.
+ * @param reactor - the reactor (a `NodeReactor`, or a `SimNetwork` host).
+ * @param endpoint - where to listen.
+ * @returns the listening port.
  */
-export function echoFactory(): Factory<EchoProtocol> {
-  return Factory.forProtocol(() => new EchoProtocol());
-}
-
-/**
- * Serves tcp-echo in the callback style on a `NodeReactor`.
- * @param options - where to listen.
- * @returns the running server.
- */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
-  return startReactorServer(options, (reactor, endpoint) => reactor.listen(endpoint, echoFactory()));
+export function listenEcho(reactor: Reactor, endpoint: string): PromiseLike<ListeningPort> {
+  return reactor.listen(endpoint, Factory.forProtocol(() => new EchoProtocol()));
 }

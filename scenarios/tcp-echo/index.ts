@@ -1,29 +1,50 @@
 /**
- * tcp-echo: 64-byte ping-pong per connection.
+ * tcp-echo: 64-byte ping-pong per connection. The client workload (one round trip over a wirelab
+ * `Connection`) checks every echo and runs the sim check; the lean `TcpEchoClient` generator makes
+ * the benchmark's load, where the client's own cost per operation must stay far below the
+ * server's.
  *
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-import type { Scenario } from "../scenario.js";
-import { DEFAULT_PEER_PYTHON } from "../scenario.js";
-import { simCheck } from "./sim.js";
+import { defineScenario, pythonPeer, RequestWorkload, TcpEchoClient } from "wirelab/bench";
+import { serveEcho } from "./async.js";
+import { startNetEcho } from "./baseline.js";
+import { listenEcho } from "./callback.js";
+import { ECHO_PAYLOAD_SIZE, echoPayload } from "./payload.js";
 
-const peer = (name: string): string => fileURLToPath(new URL(`../peers/${name}`, import.meta.url));
+const peer = (name: string): URL => new URL(`../peers/${name}`, import.meta.url);
 
 /** The tcp-echo scenario. */
-export const tcpEcho: Scenario = {
+export default defineScenario({
   name: "tcp-echo",
   summary: "64-byte ping-pong per connection",
   operation: "one 64-byte round trip",
-  kind: "throughput",
-  styles: {
-    callback: { kind: "module", module: new URL("./callback.ts", import.meta.url).href, description: "wirelab Protocol (dataReceived → transport.write)" },
-    async: { kind: "module", module: new URL("./async.ts", import.meta.url).href, description: "wirelab serve() handler (for await … conn.write)" },
-    baseline: { kind: "module", module: new URL("./baseline.ts", import.meta.url).href, description: "raw node:net" },
-    twisted: { kind: "peer", script: peer("twisted_tcp_echo.py"), requires: "twisted", python: DEFAULT_PEER_PYTHON, description: "Twisted Protocol (peer)" },
-    tornado: { kind: "peer", script: peer("tornado_tcp_echo.py"), requires: "tornado", python: DEFAULT_PEER_PYTHON, description: "Tornado TCPServer (peer)" },
+  styles: [
+    { name: "callback", description: "wirelab Protocol (dataReceived → transport.write)", listen: listenEcho },
+    { name: "async", description: "wirelab serve() handler (for await … conn.write)", listen: serveEcho },
+    { name: "baseline", description: "raw node:net", node: startNetEcho },
+    pythonPeer({ name: "twisted", script: peer("twisted_tcp_echo.py"), module: "twisted", description: "Twisted Protocol (peer)" }),
+    pythonPeer({ name: "tornado", script: peer("tornado_tcp_echo.py"), module: "tornado", description: "Tornado TCPServer (peer)" }),
+  ],
+  client: {
+    async operation(conn, ctx) {
+      // A different pattern per connection and operation: a shifted or mixed-up echo shows.
+      const payload = echoPayload(ctx.index * 1000 + ctx.sequence);
+      await conn.write(payload);
+      const echo = await conn.readExactly(ECHO_PAYLOAD_SIZE);
+      if (!payload.equals(echo)) ctx.mismatch(`echo of operation ${ctx.sequence} differs`);
+    },
   },
-  workload: new URL("./workload.ts", import.meta.url).href,
-  sim: simCheck,
-};
+  generator: (context) => {
+    const payload = echoPayload();
+    return new RequestWorkload(context, (target) => new TcpEchoClient(target, payload));
+  },
+  compare: [
+    ["async", "callback"],
+    ["callback", "baseline"],
+    ["async", "baseline"],
+    ["twisted", "baseline"],
+    ["tornado", "baseline"],
+  ],
+});

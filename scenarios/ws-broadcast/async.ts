@@ -7,13 +7,8 @@
  * @module
  */
 
-import type { Clock } from "../../runtime/reactor.js";
-import type { HttpServerFactory } from "../../runtime/protocols/http/http-server-factory.js";
-import { Application } from "../../runtime/web/application.js";
-import type { HandlerOptions } from "../../runtime/web/routing.js";
-import { WebSocketHandler } from "../../runtime/web/websocket-handler.js";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startReactorServer } from "../reactor-server.js";
+import { Application, WebSocketHandler } from "wirelab";
+import type { Clock, HandlerOptions, HttpServerFactory, ListeningPort, Reactor } from "wirelab";
 import { PUBLISH_PATH, SUBSCRIBE_PATH } from "./broadcast-message.js";
 
 /** The route option that carries the subscriber set. */
@@ -77,10 +72,11 @@ export function broadcastAppFactory(clock: Clock): HttpServerFactory {
 }
 
 /**
- * Serves ws-broadcast in the async style on a `NodeReactor`.
- * @param options - where to listen.
- * @returns the running server.
+ * Listens with the application: the async style's `listen`.
+ * @param reactor - the reactor (a `NodeReactor`, or a `SimNetwork` host).
+ * @param endpoint - where to listen.
+ * @returns the listening port.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
-  return startReactorServer(options, (reactor, endpoint) => reactor.listen(endpoint, broadcastAppFactory(reactor)));
+export function listenBroadcastApp(reactor: Reactor, endpoint: string): PromiseLike<ListeningPort> {
+  return reactor.listen(endpoint, broadcastAppFactory(reactor));
 }

@@ -1,15 +1,16 @@
 /**
  * ws-broadcast, baseline: the `ws` package's server on `node:http`, broadcasting as its README
- * shows (`client.send(data, { binary })` to every open subscriber).
+ * shows (`client.send(data, { binary })` to every open subscriber). `ws` is an optional peer
+ * dependency of wirelab, imported only when this style starts; without it the style is skipped.
  *
  * @module
  */
 
 import * as http from "node:http";
 import type * as net from "node:net";
-import { WebSocket, WebSocketServer } from "ws";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startNodeServer } from "../reactor-server.js";
+import type { WebSocket } from "ws";
+import { listenNodeServer } from "wirelab/bench";
+import type { ServerHandle, ServerStartOptions } from "wirelab/bench";
 import { PUBLISH_PATH } from "./broadcast-message.js";
 
 /**
@@ -17,7 +18,8 @@ import { PUBLISH_PATH } from "./broadcast-message.js";
  * @param options - where to listen.
  * @returns the running server.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
+export async function startWsBroadcast(options: ServerStartOptions): Promise<ServerHandle> {
+  const { WebSocket, WebSocketServer } = await import("ws");
   const sockets = new Set<net.Socket>();
   const subscribers = new Set<WebSocket>();
   const server = http.createServer((_req, res) => {
@@ -40,7 +42,7 @@ export function start(options: ServerStartOptions): Promise<ServerHandle> {
     subscribers.add(ws);
     ws.on("close", () => subscribers.delete(ws));
   });
-  return startNodeServer(server, options, () => {
+  return listenNodeServer(server, options, () => {
     wss.close();
     for (const s of sockets) s.destroy();
   });

@@ -7,17 +7,8 @@
  * @module
  */
 
-import { WebSocketHandshakeError } from "../../runtime/errors.js";
-import type { Clock } from "../../runtime/reactor.js";
-import type { HttpRequest } from "../../runtime/protocols/http/http-request.js";
-import type { HttpResponse } from "../../runtime/protocols/http/http-response.js";
-import { HttpServerFactory } from "../../runtime/protocols/http/http-server-factory.js";
-import { FrameWriter } from "../../runtime/protocols/websocket/frame-writer.js";
-import { acceptUpgradeRequest } from "../../runtime/protocols/websocket/handshake.js";
-import { WebSocketProtocol } from "../../runtime/protocols/websocket/websocket-protocol.js";
-import type { WebSocketProtocolOptions } from "../../runtime/protocols/websocket/websocket-protocol.js";
-import type { ServerHandle, ServerStartOptions } from "../scenario.js";
-import { startReactorServer } from "../reactor-server.js";
+import { acceptUpgradeRequest, FrameWriter, HttpServerFactory, WebSocketHandshakeError, WebSocketProtocol } from "wirelab";
+import type { Clock, HttpRequest, HttpResponse, ListeningPort, Reactor, WebSocketProtocolOptions } from "wirelab";
 import { PUBLISH_PATH } from "./broadcast-message.js";
 
 /** The subscribers, and the broadcast to them. */
@@ -106,10 +97,11 @@ export function broadcastFactory(clock: Clock, hub: BroadcastHub = new Broadcast
 }
 
 /**
- * Serves ws-broadcast in the callback style on a `NodeReactor`.
- * @param options - where to listen.
- * @returns the running server.
+ * Listens with a fresh hub: the callback style's `listen`.
+ * @param reactor - the reactor (a `NodeReactor`, or a `SimNetwork` host).
+ * @param endpoint - where to listen.
+ * @returns the listening port.
  */
-export function start(options: ServerStartOptions): Promise<ServerHandle> {
-  return startReactorServer(options, (reactor, endpoint) => reactor.listen(endpoint, broadcastFactory(reactor)));
+export function listenBroadcast(reactor: Reactor, endpoint: string): PromiseLike<ListeningPort> {
+  return reactor.listen(endpoint, broadcastFactory(reactor));
 }

@@ -8,9 +8,9 @@
 
 import { randomBytes } from "node:crypto";
 import type * as net from "node:net";
-import { computeAcceptKey } from "../../runtime/protocols/websocket/handshake.js";
-import type { ConnectTarget } from "../load/tcp-load-client.js";
-import { connectSocket, closeSocket } from "../load/tcp-load-client.js";
+import { computeAcceptKey } from "wirelab";
+import { closeSocket, connectSocket } from "wirelab/bench";
+import type { ConnectTarget } from "wirelab/bench";
 
 /** The largest handshake response head accepted, in bytes. */
 export const MAX_HANDSHAKE_RESPONSE = 4096;

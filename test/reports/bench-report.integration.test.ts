@@ -9,11 +9,10 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { WIRELAB_COMMAND } from "../scenarios/wirelab-cli.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Results } from "../../scenarios/results.js";
+import type { Results } from "../../reports/results.js";
 
-const BIN = fileURLToPath(new URL("../../scenarios/bin.js", import.meta.url));
 const SCENARIOS = ["http-hello", "tcp-echo"] as const;
 const STYLES = ["callback", "async", "baseline"] as const;
 const CONNECTIONS = [1, 4] as const;
@@ -29,7 +28,7 @@ interface Run {
 
 function run(args: readonly string[], timeoutMs: number): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(WIRELAB_COMMAND[0]!, [...WIRELAB_COMMAND.slice(1), ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
@@ -58,17 +57,19 @@ function checkMarkdown(markdown: string): string[] {
         expect(body, `${scenario} ${style} c=${conns} row`).toMatch(new RegExp(`^\\| ${conns} \\| ${style} \\| [0-9][0-9,.]* \\[`, "m"));
       }
     }
-    const vsCallback = body.indexOf(`### ${scenario}: async/await vs callback`);
-    const vsBaseline = body.indexOf(`### ${scenario}: each style vs its baseline`);
-    expect(vsCallback, `${scenario}: async vs callback section`).toBeGreaterThanOrEqual(0);
-    expect(vsBaseline, `${scenario}: vs baseline section`).toBeGreaterThan(vsCallback);
-    const callbackTable = body.slice(vsCallback, vsBaseline);
-    const baselineTable = body.slice(vsBaseline);
-    for (const conns of CONNECTIONS) {
-      expect(callbackTable).toMatch(new RegExp(`^\\| ${conns} \\| async / callback \\| [0-9.]+×`, "m"));
-      for (const style of ["callback", "async"]) {
-        expect(baselineTable).toMatch(new RegExp(`^\\| ${conns} \\| ${style} / baseline \\| [0-9.]+×`, "m"));
-      }
+    // The comparisons the scenario declares (among the styles that ran), in its order.
+    const pairs = [
+      ["async", "callback"],
+      ["callback", "baseline"],
+      ["async", "baseline"],
+    ];
+    let at = 0;
+    for (const [subject, reference] of pairs) {
+      const heading = body.indexOf(`### ${scenario}: ${subject} vs ${reference}`);
+      expect(heading, `${scenario}: ${subject} vs ${reference} section`).toBeGreaterThan(at);
+      at = heading;
+      const table = body.slice(heading, body.indexOf("\n### ", heading + 1));
+      for (const conns of CONNECTIONS) expect(table).toMatch(new RegExp(`^\\| ${conns} \\| ${subject} / ${reference} \\| [0-9.]+×`, "m"));
     }
   }
   return [...new Set([...markdown.matchAll(/\]\(charts\/([^)\s]+)\.svg\)/g)].map((m) => m[1] as string))];

@@ -27,7 +27,8 @@ function formatError(json: unknown): ResultsFormatError {
 describe("readResults", () => {
   it("reads the fixture with every kind of point", async () => {
     const r = await readResults(fixture);
-    expect(r.schemaVersion).toBe(1);
+    expect(r.schemaVersion).toBe(2);
+    expect(r.scenarios.find((x) => x.name === "http-hello")?.comparisons).toContainEqual({ subject: "async", reference: "callback" });
     expect(r.source).toBe(fixture);
     expect(r.environment.nodeVersion).toBe("v20.20.2");
     expect(r.points.some((p) => p.failure !== undefined)).toBe(true);
@@ -59,12 +60,37 @@ describe("readResults", () => {
   });
 
   it("rejects an unknown schema version and a bad mode", () => {
-    expect(formatError({ ...load(), schemaVersion: 2 }).message).toContain("unsupported results schema version 2");
+    expect(formatError({ ...load(), schemaVersion: 3 }).message).toContain("unsupported results schema version 3");
     const json = load();
     (points(json)[0] as Record<string, unknown>)["mode"] = "virtual";
     expect(formatError(json).field).toBe("points[0].mode");
     expect(formatError([]).field).toBe("$");
     expect(formatError({ ...load(), environment: null }).field).toBe("environment");
+  });
+
+  it("reads a version 1 file: the styles its points name, no comparisons (none were declared)", async () => {
+    const r = await readResults(fileURLToPath(new URL("./fixtures/baseline.json", import.meta.url)));
+    expect(r.schemaVersion).toBe(1);
+    expect(r.scenarios.map((x) => x.name)).toEqual(["tcp-echo", "http-hello"]);
+    expect(r.scenarios[0]!.styles.map((x) => x.name)).toEqual(["callback", "async", "baseline", "twisted", "tornado"]);
+    expect(r.scenarios.every((x) => x.comparisons.length === 0 && x.styles.every((st) => st.runsOn === "unknown"))).toBe(true);
+  });
+
+  it("reads unknown server figures as null, never as 0", () => {
+    const json = load();
+    const p = points(json)[0] as Record<string, unknown>;
+    p["serverCpuPercent"] = null;
+    p["serverCpuUsPerOp"] = null;
+    p["serverRssBytes"] = null;
+    const r = parseResults(json, "x");
+    expect([r.points[0]!.serverCpuPercent, r.points[0]!.serverCpuUsPerOp, r.points[0]!.serverRssBytes]).toEqual([null, null, null]);
+  });
+
+  it("rejects a comparison naming a style the scenario does not declare", () => {
+    const json = load();
+    const scenarios = (json as { scenarios: { comparisons: { subject: string }[] }[] }).scenarios;
+    scenarios[0]!.comparisons[0]!.subject = "nope";
+    expect(formatError(json).field).toBe("scenarios[0].comparisons[0].subject");
   });
 
   it("says when a file is not JSON", async () => {

@@ -59,13 +59,16 @@ describe("analyze", () => {
     expect(baselineStyle.every((c) => c.verdict !== "regressed" && c.verdict !== "improved")).toBe(true);
   });
 
-  it("compares async with callback and each style with baseline and raw", () => {
+  it("makes the comparisons each scenario declared in its results file, and no others", () => {
     const http = model.comparisons.filter((c) => c.series === "http-hello|real|closed" && c.connections === 100);
-    expect(http.find((c) => c.kind === "async-vs-callback")?.verdict).toBe("slower");
+    expect(http.find((c) => c.subject === "async" && c.reference === "callback")?.verdict).toBe("slower");
     expect(http.filter((c) => c.reference === "raw").map((c) => c.subject)).toEqual(["callback", "async", "twisted", "tornado"]);
     expect(http.find((c) => c.subject === "tornado" && c.reference === "baseline")?.verdict).toBe("slower");
     // Neither idle-hold style is faster: they do the same pings.
-    expect(model.comparisons.filter((c) => c.series === "idle-hold|real|closed" && c.kind === "async-vs-callback").every((c) => c.throughputRatio !== undefined)).toBe(true);
+    expect(model.comparisons.filter((c) => c.series === "idle-hold|real|closed" && c.subject === "async" && c.reference === "callback").every((c) => c.throughputRatio !== undefined)).toBe(true);
+    // Exactly the declared pairs: tcp-echo declares none against its peers, say, beyond baseline.
+    const tcp = new Set(model.comparisons.filter((c) => c.series === "tcp-echo|real|closed").map((c) => `${c.subject}/${c.reference}`));
+    expect(tcp).toEqual(new Set(["async/callback", "callback/baseline", "async/baseline", "twisted/baseline", "tornado/baseline"]));
   });
 
   it("reports SLO capacity and scaling exponents", () => {
@@ -136,8 +139,8 @@ describe("writeReport", () => {
     expect(md).toContain("`0ef1646`");
     expect(md).toContain("wirelab bench --connections 1,10,100,1000");
     expect(md).toContain("| Conns | Style | Throughput ops/s [95% CI] |");
-    expect(md).toContain("### tcp-echo: async/await vs callback");
-    expect(md).toContain("### http-hello: each style vs its baseline");
+    expect(md).toContain("### tcp-echo: async vs callback");
+    expect(md).toContain("### http-hello: twisted vs raw");
     expect(md).toContain("| 1,000 | twisted | **failed** (3/3 runs): server exited with code 1: [Errno 24] Too many open files | — |");
     expect(md).toMatch(/\| tcp-echo \/ callback \/ 1,000 \| \[−[\d.]+% \*\*−[\d.]+%\*\* −[\d.]+%\] .* \*\*⚠ regressed\*\* \|/);
     expect(md).toContain("⚠ generator saturated");

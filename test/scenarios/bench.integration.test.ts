@@ -2,13 +2,12 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { WIRELAB_COMMAND } from "./wirelab-cli.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { decodeHistogram } from "../../scenarios/load/histogram.js";
-import type { ResultPoint, Results } from "../../scenarios/results.js";
-import { RESULTS_SCHEMA_VERSION } from "../../scenarios/results.js";
+import { decodeHistogram } from "../../scenarios/harness/load/histogram.js";
+import type { ResultPoint, Results } from "../../reports/results.js";
+import { RESULTS_SCHEMA_VERSION } from "../../reports/results.js";
 
-const BIN = fileURLToPath(new URL("../../scenarios/bin.js", import.meta.url));
 const out = mkdtempSync(path.join(os.tmpdir(), "wirelab-bench-"));
 
 afterAll(() => {
@@ -17,7 +16,7 @@ afterAll(() => {
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 25_000 }, (error, stdout, stderr) => {
+    execFile(WIRELAB_COMMAND[0]!, [...WIRELAB_COMMAND.slice(1), ...args], { timeout: 25_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
@@ -65,17 +64,30 @@ describe("wirelab bench, end to end", () => {
     expect(env.cpuModel.length).toBeGreaterThan(0);
     expect(env.memoryBytes).toBeGreaterThan(0);
     expect(env.os).toContain(os.platform());
-    expect(env.commit).toMatch(/^([0-9a-f]{40}(-dirty)?|unknown)$/);
+    expect(env.commit).toMatch(/^([0-9a-f]{40}(-dirty)?|wirelab@.+)$/);
     expect(env.command).toBe("wirelab bench tcp-echo --styles callback,baseline --connections 1,10 --duration 300ms --repeat 1 --warmup 100ms --no-report --out " + out);
     expect(Number.isNaN(Date.parse(env.startedAt))).toBe(false);
     expect(env.peers).toEqual({});
-    expect(results.parameters).toEqual({ scenarios: ["tcp-echo"], styles: ["callback", "baseline"], connections: [1, 10], durationMs: 300, warmupMs: 100, repeat: 1, sim: false });
+    expect(results.parameters).toEqual({ scenarios: ["tcp-echo"], styles: ["callback", "baseline"], connections: [1, 10], durationMs: 300, warmupMs: 100, repeat: 1, sim: false, load: "default" });
+    expect(results.scenarios).toEqual([
+      {
+        name: "tcp-echo",
+        summary: "64-byte ping-pong per connection",
+        operation: "one 64-byte round trip",
+        kind: "throughput",
+        styles: [
+          { name: "callback", description: "wirelab Protocol (dataReceived → transport.write)", runsOn: "wirelab" },
+          { name: "baseline", description: "raw node:net", runsOn: "node" },
+        ],
+        comparisons: [{ subject: "callback", reference: "baseline" }],
+      },
+    ]);
     expect(results.points.map((p) => `${p.style}/${p.connections}/${p.repeat}`)).toEqual(["callback/1/0", "baseline/1/0", "callback/10/0", "baseline/10/0"]);
     for (const p of results.points) {
       expect(p.failure).toBeUndefined();
       expect(p.scenario).toBe("tcp-echo");
       expect(p.mode).toBe("real");
-      expect(p.loadGenerator).toBe("wirelab");
+      expect(p.loadGenerator).toBe("generator");
       expect(p.durationMs).toBeGreaterThanOrEqual(290);
       expect(p.durationMs).toBeLessThan(2000);
       expect(p.operations).toBeGreaterThan(10);

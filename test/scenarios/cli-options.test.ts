@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { InvalidOptionError } from "../../runtime/errors.js";
-import { parseBenchArgs, parseConnections, parseDuration, parseServeArgs, parseStyles } from "../../scenarios/cli-options.js";
-import { main } from "../../scenarios/cli.js";
-import { DEFAULT_DURATION_MS, DEFAULT_REPEAT, DEFAULT_WARMUP_MS, connectionsFor, stylesFor } from "../../scenarios/runner.js";
-import { SCENARIOS, findScenario } from "../../scenarios/registry.js";
+import { parseBenchArgs, parseListArgs, parseServeArgs } from "../../scenarios/harness/cli-options.js";
+import type { BenchCommand, ServeCommand } from "../../scenarios/harness/cli-options.js";
+import { main } from "../../scenarios/harness/cli.js";
+import { DEFAULT_DURATION_MS, DEFAULT_REPEAT, DEFAULT_WARMUP_MS, connectionsFor, parseConnections, parseDuration, parseStyles, parseTarget, validateBenchOptions } from "../../scenarios/harness/bench-options.js";
+import { BUILTIN_SCENARIOS, loadScenarios } from "../../scenarios/harness/load-scenario.js";
 
 function optionError(fn: () => unknown): InvalidOptionError {
   try {
@@ -13,6 +14,12 @@ function optionError(fn: () => unknown): InvalidOptionError {
     throw error;
   }
   throw new Error("no error thrown");
+}
+
+function bench(argv: string[], command = "cmd"): BenchCommand {
+  const parsed = parseBenchArgs(argv, command);
+  if (parsed === "help") throw new Error("help");
+  return parsed;
 }
 
 describe("parseDuration", () => {
@@ -36,62 +43,81 @@ describe("parseDuration", () => {
   });
 });
 
-describe("parseConnections and parseStyles", () => {
+describe("parseConnections, parseStyles and parseTarget", () => {
   it("reads a list for every scenario, or SCENARIO=LIST for one", () => {
     expect(parseConnections("1,10,100")).toEqual({ scenario: "*", counts: [1, 10, 100] });
     expect(parseConnections("idle-hold=1000,10000")).toEqual({ scenario: "idle-hold", counts: [1000, 10000] });
   });
 
-  it("rejects bad counts and unknown scenarios by name", () => {
+  it("rejects bad counts by name", () => {
     expect(optionError(() => parseConnections("1,x")).message).toMatch(/--connections: expected a positive integer, got "x"/);
     expect(optionError(() => parseConnections("0")).message).toMatch(/between 1 and/);
-    expect(optionError(() => parseConnections("nope=1")).message).toMatch(/unknown scenario "nope"/);
   });
 
-  it("knows the style names", () => {
-    expect(parseStyles("callback,async,callback")).toEqual(["callback", "async"]);
-    expect(optionError(() => parseStyles("callback,fast")).message).toMatch(/unknown style "fast"/);
+  it("takes any style names, each once", () => {
+    expect(parseStyles("callback,async,callback,my-style")).toEqual(["callback", "async", "my-style"]);
+    expect(optionError(() => parseStyles("callback,")).option).toBe("--styles");
+  });
+
+  it("reads HOST:PORT and NAME=HOST:PORT targets", () => {
+    expect(parseTarget("127.0.0.1:7000")).toEqual({ host: "127.0.0.1", port: 7000 });
+    expect(parseTarget("redis=localhost:6379")).toEqual({ name: "redis", host: "localhost", port: 6379 });
+    expect(parseTarget("[::1]:80")).toEqual({ host: "::1", port: 80 });
+    for (const bad of ["7000", "host:", "host:99999", "a=b=c:1"]) expect(optionError(() => parseTarget(bad)).option).toBe("--target");
   });
 });
 
 describe("parseBenchArgs", () => {
   it("has the documented defaults", () => {
-    const { options, out, report } = parseBenchArgs([], "wirelab bench");
-    expect(options.scenarios).toBe(SCENARIOS);
-    expect(options.styles).toBeNull();
-    expect(options.durationMs).toBe(DEFAULT_DURATION_MS);
-    expect(options.warmupMs).toBe(DEFAULT_WARMUP_MS);
-    expect(options.repeat).toBe(DEFAULT_REPEAT);
-    expect(options.rate).toBeUndefined();
-    expect(options.sim).toBe(false);
-    expect(options.load).toBe("wirelab");
-    expect(options.host).toBe("127.0.0.1");
+    const { options, out, report } = bench([]);
+    const sweep = validateBenchOptions(options);
+    expect(sweep.scenarios).toBeNull();
+    expect(sweep.styles).toBeNull();
+    expect(sweep.durationMs).toBe(DEFAULT_DURATION_MS);
+    expect(sweep.warmupMs).toBe(DEFAULT_WARMUP_MS);
+    expect(sweep.repeat).toBe(DEFAULT_REPEAT);
+    expect(sweep.rate).toBeUndefined();
+    expect(sweep.sim).toBe(false);
+    expect(sweep.load).toBeNull();
+    expect(sweep.host).toBe("127.0.0.1");
+    expect(sweep.targets).toEqual([]);
     expect(out).toBeNull();
     expect(report).toBe(true);
-    expect(connectionsFor(options, findScenario("tcp-echo")!)).toEqual([1, 10, 100, 1000]);
-    expect(connectionsFor(options, findScenario("idle-hold")!)).toEqual([1000, 10000]);
+    expect(connectionsFor(sweep, { name: "tcp-echo" })).toEqual([1, 10, 100, 1000]);
+    expect(connectionsFor(sweep, { name: "idle-hold", defaultConnections: [1000, 10000] })).toEqual([1000, 10000]);
   });
 
   it("reads every option, in both --flag value and --flag=value forms", () => {
-    const { options, out, report } = parseBenchArgs(
-      ["tcp-echo", "http-hello", "--styles=callback,raw", "--connections", "1,10", "--connections", "http-hello=100", "--duration", "300ms", "--warmup=0s", "--repeat", "2", "--rate", "5000", "--workers", "2", "--out", "/tmp/x", "--no-report", "--timeout", "2s", "--seed", "9", "--host", "127.0.0.2"],
+    const { options, out, report } = bench(
+      ["tcp-echo", "./my-scenario.ts", "--styles=callback,raw", "--connections", "1,10", "--connections", "http-hello=100", "--duration", "300ms", "--warmup=0s", "--repeat", "2", "--rate", "5000", "--workers", "2", "--out", "/tmp/x", "--no-report", "--timeout", "2s", "--seed", "9", "--host", "127.0.0.2", "--load", "client"],
       "cmd",
     );
-    expect(options.scenarios.map((s) => s.name)).toEqual(["tcp-echo", "http-hello"]);
-    expect(options.styles).toEqual(["callback", "raw"]);
-    expect(connectionsFor(options, options.scenarios[0]!)).toEqual([1, 10]);
-    expect(connectionsFor(options, options.scenarios[1]!)).toEqual([100]);
-    expect(stylesFor(options, options.scenarios[0]!)).toEqual(["callback"]);
-    expect(stylesFor(options, options.scenarios[1]!)).toEqual(["callback", "raw"]);
-    expect([options.durationMs, options.warmupMs, options.repeat, options.rate, options.workers, options.timeoutMs, options.seed, options.host]).toEqual([300, 0, 2, 5000, 2, 2000, 9, "127.0.0.2"]);
+    const sweep = validateBenchOptions(options);
+    expect(sweep.scenarios).toEqual(["tcp-echo", "./my-scenario.ts"]);
+    expect(sweep.styles).toEqual(["callback", "raw"]);
+    expect(connectionsFor(sweep, { name: "tcp-echo" })).toEqual([1, 10]);
+    expect(connectionsFor(sweep, { name: "http-hello" })).toEqual([100]);
+    expect([sweep.durationMs, sweep.warmupMs, sweep.repeat, sweep.rate, sweep.workers, sweep.timeoutMs, sweep.seed, sweep.host, sweep.load]).toEqual([300, 0, 2, 5000, 2, 2000, 9, "127.0.0.2", "client"]);
     expect(out).toBe("/tmp/x");
     expect(report).toBe(false);
-    expect(options.command).toBe("cmd");
+    expect(sweep.command).toBe("cmd");
   });
 
-  it("sim mode keeps the wirelab styles only", () => {
-    const { options } = parseBenchArgs(["--sim"], "cmd");
-    expect(stylesFor(options, findScenario("http-hello")!)).toEqual(["callback", "async"]);
+  it("reads targets and their PIDs", () => {
+    const one = validateBenchOptions(bench(["./kv.ts", "--target", "127.0.0.1:6379", "--server-pid", "42"]).options);
+    expect(one.targets).toEqual([{ name: "target", host: "127.0.0.1", port: 6379, pid: 42 }]);
+    const two = validateBenchOptions(bench(["./kv.ts", "--target", "a=127.0.0.1:1", "--target", "b=127.0.0.1:2", "--server-pid", "b=7"]).options);
+    expect(two.targets).toEqual([
+      { name: "a", host: "127.0.0.1", port: 1 },
+      { name: "b", host: "127.0.0.1", port: 2, pid: 7 },
+    ]);
+  });
+
+  it("--help is help", () => {
+    expect(parseBenchArgs(["--help"], "cmd")).toBe("help");
+    expect(parseBenchArgs(["-h"], "cmd")).toBe("help");
+    expect(parseServeArgs(["--help"])).toBe("help");
+    expect(parseListArgs(["--help"])).toBe("help");
   });
 
   it("names the bad option", () => {
@@ -99,14 +125,20 @@ describe("parseBenchArgs", () => {
       [["--rate", "fast"], "--rate", /positive number/],
       [["--rate", "0"], "--rate", /positive number/],
       [["--workers", "0"], "--workers", /between 1 and/],
+      [["--workers", "65"], "--workers", /between 1 and 64/],
       [["--repeat", "1.5"], "--repeat", /positive integer/],
-      [["--load", "wrk"], "--load", /wirelab or autocannon/],
+      [["--load", "wrk"], "--load", /generator, client or autocannon/],
       [["--host", "10.0.0.1"], "--host", /loopback/],
       [["--frobnicate"], "--frobnicate", /unknown option/],
       [["--duration"], "--duration", /needs a value/],
+      [["--duration="], "--duration", /needs a value/],
       [["--sim=yes"], "--sim", /takes no value/],
-      [["nope"], "scenario", /unknown scenario "nope"/],
       [["--rate", "100", "--load", "autocannon"], "--rate", /open-loop/],
+      [["--target", "nope"], "--target", /HOST:PORT/],
+      [["--server-pid", "12"], "--server-pid", /give --target/],
+      [["tcp-echo", "--target", "127.0.0.1:1", "--sim"], "--target", /drop --target or --sim/],
+      [["tcp-echo", "http-hello", "--target", "127.0.0.1:1"], "--target", /exactly one scenario/],
+      [["tcp-echo", "--target", "127.0.0.1:1", "--target", "127.0.0.1:2"], "--target", /two targets are named "target"/],
     ];
     for (const [argv, option, message] of cases) {
       const e = optionError(() => parseBenchArgs(argv, "cmd"));
@@ -118,35 +150,57 @@ describe("parseBenchArgs", () => {
 
 describe("parseServeArgs", () => {
   it("reads scenario, style, port and host", () => {
-    const c = parseServeArgs(["http-hello", "--style", "raw", "--port", "8080", "--host", "127.0.0.1"]);
-    expect([c.scenario.name, c.style, c.port, c.host]).toEqual(["http-hello", "raw", 8080, "127.0.0.1"]);
+    const c = parseServeArgs(["http-hello", "--style", "raw", "--port", "8080", "--host", "127.0.0.1"]) as ServeCommand;
+    expect([c.scenario, c.style, c.port, c.host]).toEqual(["http-hello", "raw", 8080, "127.0.0.1"]);
   });
 
   it("names what is missing or wrong", () => {
     expect(optionError(() => parseServeArgs(["--style", "callback", "--port", "1"])).option).toBe("scenario");
     expect(optionError(() => parseServeArgs(["tcp-echo", "--port", "1"])).option).toBe("--style");
     expect(optionError(() => parseServeArgs(["tcp-echo", "--style", "callback"])).option).toBe("--port");
-    expect(optionError(() => parseServeArgs(["tcp-echo", "--style", "raw", "--port", "1"])).message).toMatch(/tcp-echo has no style raw/);
     expect(optionError(() => parseServeArgs(["tcp-echo", "--style", "callback", "--port", "70000"])).option).toBe("--port");
   });
 });
 
 describe("main", () => {
+  const quiet = { log: () => {}, error: () => {} };
+
   it("exits 2 with the option named on a bad command line", async () => {
     const errors: string[] = [];
     const code = await main(["bench", "--duration", "soon"], { log: () => {}, error: (l) => errors.push(l) });
     expect(code).toBe(2);
     expect(errors.join("\n")).toMatch(/--duration/);
-    expect(await main(["frob"], { log: () => {}, error: () => {} })).toBe(2);
+    expect(await main(["frob"], quiet)).toBe(2);
   });
 
-  it("lists every scenario and style", async () => {
+  it("exits 2 naming a scenario that cannot be found, before anything runs", async () => {
+    const errors: string[] = [];
+    const io = { log: () => {}, error: (l: string) => errors.push(l) };
+    expect(await main(["bench", "nope"], io)).toBe(2);
+    expect(await main(["bench", "./no/such/scenario.ts"], io)).toBe(2);
+    expect(await main(["serve", "tcp-echo", "--style", "raw", "--port", "0"], io)).toBe(2);
+    expect(errors).toEqual([
+      'wirelab: invalid option scenario: unknown scenario "nope": not a built-in (tcp-echo, http-hello, idle-hold, line-chat, ws-broadcast) nor a file',
+      "wirelab: invalid option scenario: no such file: ./no/such/scenario.ts",
+      "wirelab: invalid option --style: tcp-echo has no style raw (it has callback, async, baseline, twisted, tornado)",
+    ]);
+  });
+
+  it("prints each command's help, exit 0", async () => {
+    for (const command of ["bench", "list", "serve", "report"]) {
+      const lines: string[] = [];
+      expect(await main([command, "--help"], { log: (l) => lines.push(l), error: () => {} })).toBe(0);
+      expect(lines.join("\n")).toMatch(new RegExp(`^usage: wirelab ${command}`));
+    }
+  });
+
+  it("lists every built-in scenario and style", async () => {
     const lines: string[] = [];
     expect(await main(["list"], { log: (l) => lines.push(l), error: () => {} })).toBe(0);
     const text = lines.join("\n");
-    for (const s of SCENARIOS) {
+    for (const { scenario: s } of await loadScenarios(BUILTIN_SCENARIOS)) {
       expect(text).toContain(`${s.name}: ${s.summary}`);
-      for (const style of Object.keys(s.styles)) expect(text).toMatch(new RegExp(`^  ${style} `, "m"));
+      for (const style of s.styles) expect(text).toMatch(new RegExp(`^  ${style.name} `, "m"));
     }
   });
 });

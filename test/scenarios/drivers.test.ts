@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ClosedLoopDriver, OpenLoopDriver } from "../../scenarios/load/drivers.js";
-import { LoadClient, OUTCOME_MISMATCH, OUTCOME_OK } from "../../scenarios/load/load-client.js";
-import { decodeHistogram } from "../../scenarios/load/histogram.js";
-import { LoadRecorder } from "../../scenarios/load/load-recorder.js";
+import { ClosedLoopDriver, OpenLoopDriver } from "../../scenarios/harness/load/drivers.js";
+import { LoadClient, OUTCOME_MISMATCH, OUTCOME_OK } from "../../scenarios/harness/load/load-client.js";
+import { decodeHistogram } from "../../scenarios/harness/load/histogram.js";
+import { LoadRecorder } from "../../scenarios/harness/load/load-recorder.js";
 
 /** Answers each operation `serviceMs` after it is sent (on the faked timers), wrongly every `wrongEvery`-th time. */
 class FakeClient extends LoadClient {

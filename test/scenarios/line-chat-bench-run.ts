@@ -8,12 +8,11 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { decodeHistogram } from "../../scenarios/load/histogram.js";
-import type { ResultPoint, Results } from "../../scenarios/results.js";
+import { WIRELAB_COMMAND } from "./wirelab-cli.js";
+import { decodeHistogram } from "../../scenarios/harness/load/histogram.js";
+import type { ResultPoint, Results } from "../../reports/results.js";
 
-const BIN = fileURLToPath(new URL("../../scenarios/bin.js", import.meta.url));
 /** The lock every benchmark run on this machine takes. */
 export const BENCH_LOCK = "/tmp/wirelab-bench.lock";
 /** How long a test waits for the lock, then for its run, in seconds. */
@@ -27,7 +26,7 @@ export const LOCK_WAIT_S = 300;
 export function benchRun(args: readonly string[]): Promise<{ code: number; stderr: string; results: Results | null }> {
   const out = mkdtempSync(path.join(os.tmpdir(), "wirelab-scenario-"));
   return new Promise((resolve) => {
-    execFile("flock", ["-w", String(LOCK_WAIT_S), BENCH_LOCK, process.execPath, BIN, "bench", ...args, "--no-report", "--out", out], { timeout: (LOCK_WAIT_S + 60) * 1000 }, (error, _stdout, stderr) => {
+    execFile("flock", ["-w", String(LOCK_WAIT_S), BENCH_LOCK, ...WIRELAB_COMMAND, "bench", ...args, "--no-report", "--out", out], { timeout: (LOCK_WAIT_S + 60) * 1000 }, (error, _stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       let results: Results | null = null;
       try {

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { checkScenario, defineScenario } from "wirelab/bench";
+import type { WirelabStyle } from "wirelab/bench";
 import { ChatFactory, ChatProtocol } from "../../scenarios/line-chat/callback.js";
-import { lineChat } from "../../scenarios/line-chat/index.js";
-import { ChatChecker, ChatSimRoom } from "../../scenarios/line-chat/sim.js";
-import type { SimTally } from "../../scenarios/sim-support.js";
-import { runSimStyle } from "../../scenarios/sim-support.js";
+import lineChat from "../../scenarios/line-chat/index.js";
 
-describe("line-chat sim check", () => {
+describe("line-chat sim check (its client workload on SimNetwork)", () => {
   it("delivers every line to every live client, in order, intact (chunking only)", async () => {
-    const results = await lineChat.sim({ seed: 11, connections: 5, operations: 4, faults: false });
+    const results = await checkScenario(lineChat, { seed: 11, connections: 5, operations: 4, faults: false });
     expect(results.map((r) => r.style)).toEqual(["callback", "async"]);
     for (const r of results) {
       expect(r.violations).toEqual([]);
@@ -18,8 +17,7 @@ describe("line-chat sim check", () => {
 
   it("accounts for every line under resets", async () => {
     for (const seed of [1, 2, 3]) {
-      const results = await lineChat.sim({ seed, connections: 6, operations: 5, faults: true });
-      for (const r of results) {
+      for (const r of await checkScenario(lineChat, { seed, connections: 6, operations: 5 })) {
         expect(r.violations).toEqual([]);
         expect(r.operations + r.lostToFaults).toBe(30);
       }
@@ -28,26 +26,27 @@ describe("line-chat sim check", () => {
 });
 
 describe("line-chat sim check catches broken servers", () => {
-  const options = { seed: 5, connections: 4, operations: 3, faults: false };
+  const check = async (factory: () => ChatFactory) => {
+    const listen: WirelabStyle["listen"] = (reactor, endpoint) => reactor.listen(endpoint, factory());
+    const [result] = await checkScenario(defineScenario({ ...lineChat, styles: [{ name: "broken", listen }], compare: [] }), { seed: 5, connections: 4, operations: 3, faults: false });
+    return result!;
+  };
+  const roomOf = (p: ChatProtocol): ChatFactory => (p as unknown as { room: ChatFactory }).room;
 
-  it("a server that does not echo a line to its sender leaves lines undelivered", async () => {
+  it("a server that does not echo a line to its sender leaves the line undelivered: a timeout", async () => {
     class NotToSelf extends ChatProtocol {
       override lineReceived(line: Buffer): void {
-        for (const c of this.chat.clients) if (c !== this) c.sendLine(line);
-      }
-      private get chat(): ChatFactory {
-        return (this as unknown as { room: ChatFactory }).room;
+        const out = Buffer.concat([line, Buffer.from("\n")]);
+        for (const c of roomOf(this).clients) if (c !== this || line[0] !== 0x4d) c.transport.write(out);
       }
     }
     class Broken extends ChatFactory {
       override buildProtocol(): ChatProtocol {
-        const p = new NotToSelf(this);
-        p.delimiter = "\n";
-        return p;
+        return new NotToSelf(this);
       }
     }
-    const result = await runSimStyle("callback", options, (reactor, endpoint) => reactor.listen(endpoint, new Broken()), (i, tally) => new ChatChecker(i, room(tally)));
-    expect(result.violations.join("\n")).toMatch(/operations expected/);
+    const result = await check(() => new Broken());
+    expect(result.violations.join("\n")).toMatch(/operation 0: timeout/);
   });
 
   it("a server that corrupts a byte is caught", async () => {
@@ -63,18 +62,18 @@ describe("line-chat sim check catches broken servers", () => {
         return new Corrupting(this);
       }
     }
-    const result = await runSimStyle("callback", options, (reactor, endpoint) => reactor.listen(endpoint, new Broken()), (i, tally) => new ChatChecker(i, room(tally)));
-    expect(result.violations[0]).toMatch(/a corrupt line/);
+    const result = await check(() => new Broken());
+    expect(result.violations.join("\n")).toMatch(/a corrupt line/);
   });
 
-  it("a server that drops one line for one client is caught as a gap", async () => {
+  it("a server that drops one line for one client is caught: its sender waits for it in vain", async () => {
     let dropped = false;
     class Dropping extends ChatProtocol {
       override lineReceived(line: Buffer): void {
         const out = Buffer.concat([line, Buffer.from("\n")]);
         const seq = line[0] === 0x4d ? parseInt(line.toString("latin1", 11, 19), 16) : -1;
         let first = true;
-        for (const c of (this as unknown as { room: ChatFactory }).room.clients) {
+        for (const c of roomOf(this).clients) {
           if (seq === 1 && first && !dropped) {
             dropped = true;
             first = false;
@@ -90,14 +89,8 @@ describe("line-chat sim check catches broken servers", () => {
         return new Dropping(this);
       }
     }
-    const result = await runSimStyle("callback", options, (reactor, endpoint) => reactor.listen(endpoint, new Broken()), (i, tally) => new ChatChecker(i, room(tally)));
+    const result = await check(() => new Broken());
     expect(dropped).toBe(true);
-    expect(result.violations.length).toBeGreaterThan(0);
+    expect(result.violations.join("\n")).toMatch(/client \d, operation 1: timeout/);
   });
-
-  let shared: { tally: SimTally; room: ChatSimRoom } | null = null;
-  function room(tally: SimTally): ChatSimRoom {
-    if (shared === null || shared.tally !== tally) shared = { tally, room: new ChatSimRoom(options.connections, options.operations, options.faults, tally) };
-    return shared.room;
-  }
 });

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { CHAT_LINE_SIZE, chatLine, helloLine, LINE_BAD, LINE_HELLO, LINE_MESSAGE, parseChatLine } from "../../scenarios/line-chat/chat-line.js";
 import type { ParsedChatLine } from "../../scenarios/line-chat/chat-line.js";
 import { FanOutTracker } from "../../scenarios/line-chat/fan-out-tracker.js";
-import type { Recorder } from "../../scenarios/scenario.js";
+import type { Recorder } from "../../scenarios/harness/scenario.js";
 
 class CountingRecorder implements Recorder {
   measuring = true;

@@ -1,14 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordLatency, summarize } from "../../scenarios/load/histogram.js";
-import { findContentLength } from "../../scenarios/load/http-load-client.js";
-import { LoadRecorder } from "../../scenarios/load/load-recorder.js";
-import { splitEvenly } from "../../scenarios/load/load-pool.js";
-import { OpenLoopSchedule } from "../../scenarios/load/open-loop-schedule.js";
-import { globalConnectionIndex } from "../../scenarios/load/request-workload.js";
-import { sourceAddressesFor, targetFor } from "../../scenarios/load/source-addresses.js";
-import { parseStatTicks, parseStatusRss } from "../../scenarios/proc-stats.js";
-import type { WorkloadContext } from "../../scenarios/scenario.js";
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordLatency, summarize } from "../../scenarios/harness/load/histogram.js";
+import { findContentLength } from "../../scenarios/harness/load/http-load-client.js";
+import { LoadRecorder } from "../../scenarios/harness/load/load-recorder.js";
+import { splitEvenly } from "../../scenarios/harness/load/load-pool.js";
+import { OpenLoopSchedule } from "../../scenarios/harness/load/open-loop-schedule.js";
+import { globalConnectionIndex } from "../../scenarios/harness/load/request-workload.js";
+import { sourceAddressesFor, targetFor } from "../../scenarios/harness/load/source-addresses.js";
+import { readFileSync } from "node:fs";
+import { forgetProcesses, sampleProcess } from "../../scenarios/harness/proc-stats.js";
+import type { WorkloadContext } from "../../scenarios/harness/scenario.js";
 import { InvalidOptionError } from "../../runtime/errors.js";
 
 describe("latency histograms", () => {
@@ -174,15 +175,23 @@ describe("findContentLength", () => {
   });
 });
 
-describe("/proc parsing", () => {
-  it("reads utime + stime after a command name with spaces and parentheses", () => {
-    const stat = "1234 (node (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 11 0 5000 100000 2000";
-    expect(parseStatTicks(stat)).toBe(325);
-    expect(() => parseStatTicks("garbage")).toThrow();
+describe("process sampling (pidusage)", () => {
+  it("reads this process's CPU time and RSS, as /proc says them", async () => {
+    const before = await sampleProcess(process.pid);
+    // Burn some CPU so the counter moves by more than a clock tick.
+    const until = performance.now() + 60;
+    let x = 0;
+    while (performance.now() < until) x += Math.sqrt(x + 1);
+    const after = await sampleProcess(process.pid);
+    expect(x).toBeGreaterThan(0);
+    expect(before).not.toBeNull();
+    expect(after!.cpuUs).toBeGreaterThan(before!.cpuUs);
+    const vmRss = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    expect(Math.abs(after!.rssBytes - Number(vmRss) * 1024)).toBeLessThan(16 * 1024 * 1024);
+    forgetProcesses();
   });
 
-  it("reads VmRSS in bytes", () => {
-    expect(parseStatusRss("Name:\tnode\nVmRSS:\t   51200 kB\nVmSwap:\t0 kB\n")).toBe(51200 * 1024);
-    expect(parseStatusRss("Name:\tzombie\n")).toBe(0);
+  it("gives null, not zeros, for a process it cannot read", async () => {
+    expect(await sampleProcess(2 ** 22 + 12345)).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createLatencyHistogram, decodeHistogram, encodeHistogram, recordLatency } from "../../scenarios/load/histogram.js";
-import type { WorkerWindow } from "../../scenarios/point.js";
-import { assemblePoint, GENERATOR_SATURATION_THRESHOLD } from "../../scenarios/point.js";
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, recordLatency } from "../../scenarios/harness/load/histogram.js";
+import type { WorkerWindow } from "../../scenarios/harness/point.js";
+import { assemblePoint, GENERATOR_SATURATION_THRESHOLD } from "../../scenarios/harness/point.js";
 
 function worker(latencies: number[], cpuUs: number, extra: Record<string, number> = {}, uncorrected?: number[]): WorkerWindow {
   const h = createLatencyHistogram();

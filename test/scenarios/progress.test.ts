@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { describePoint } from "../../scenarios/progress.js";
-import type { ResultPoint } from "../../scenarios/results.js";
+import { describePoint } from "../../scenarios/harness/progress.js";
+import type { ResultPoint } from "../../reports/results.js";
 
 const base: ResultPoint = {
   scenario: "tcp-echo",

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { FrameWriter } from "../../runtime/protocols/websocket/frame-writer.js";
-import type { SimCheckResult } from "../../scenarios/scenario.js";
-import { runSimStyle } from "../../scenarios/sim-support.js";
+import { FrameWriter } from "wirelab";
+import { checkScenario, defineScenario } from "wirelab/bench";
+import type { WirelabStyle } from "wirelab/bench";
 import { BroadcastHub, broadcastFactory } from "../../scenarios/ws-broadcast/callback.js";
-import { wsBroadcast } from "../../scenarios/ws-broadcast/index.js";
-import { BroadcastSimRun } from "../../scenarios/ws-broadcast/sim.js";
+import wsBroadcast from "../../scenarios/ws-broadcast/index.js";
 
-describe("ws-broadcast sim check", () => {
+describe("ws-broadcast sim check (its client workload on SimNetwork)", () => {
   it("delivers every message to every subscriber, in order, intact (chunking only)", async () => {
-    const results = await wsBroadcast.sim({ seed: 11, connections: 5, operations: 4, faults: false });
+    const results = await checkScenario(wsBroadcast, { seed: 11, connections: 5, operations: 4, faults: false });
     expect(results.map((r) => r.style)).toEqual(["callback", "async"]);
     for (const r of results) {
       expect(r.violations).toEqual([]);
+      // One publisher and four subscribers, four operations each.
       expect(r.operations).toBe(20);
       expect(r.lostToFaults).toBe(0);
     }
@@ -20,8 +20,7 @@ describe("ws-broadcast sim check", () => {
   it("accounts for every delivery under resets", async () => {
     let lost = 0;
     for (const seed of [1, 2, 3, 4]) {
-      const results = await wsBroadcast.sim({ seed, connections: 6, operations: 5, faults: true });
-      for (const r of results) {
+      for (const r of await checkScenario(wsBroadcast, { seed, connections: 6, operations: 5 })) {
         expect(r.violations).toEqual([]);
         expect(r.operations + r.lostToFaults).toBe(30);
         lost += r.lostToFaults;
@@ -32,18 +31,11 @@ describe("ws-broadcast sim check", () => {
 });
 
 describe("ws-broadcast sim check catches broken servers", () => {
-  const options = { seed: 5, connections: 3, operations: 4, faults: false };
-  const check = (hub: BroadcastHub): Promise<SimCheckResult> => {
-    let sim: BroadcastSimRun | null = null;
-    return runSimStyle(
-      "callback",
-      options,
-      (reactor, endpoint) => reactor.listen(endpoint, broadcastFactory(reactor, hub)),
-      (i, tally, reactor) => {
-        sim ??= new BroadcastSimRun(options, tally, reactor);
-        return sim.subscriber(i);
-      },
-    );
+  const operations = 4;
+  const check = async (hub: BroadcastHub) => {
+    const listen: WirelabStyle["listen"] = (reactor, endpoint) => reactor.listen(endpoint, broadcastFactory(reactor, hub));
+    const [result] = await checkScenario(defineScenario({ ...wsBroadcast, styles: [{ name: "broken", listen }], compare: [] }), { seed: 5, connections: 3, operations, faults: false });
+    return result!;
   };
 
   it("a hub that skips one subscriber once is caught (a gap)", async () => {
@@ -63,7 +55,7 @@ describe("ws-broadcast sim check catches broken servers", () => {
       }
     }
     const result = await check(new Skipping());
-    expect(result.violations[0]).toMatch(/subscriber \d: message 1 expected, got message 2/);
+    expect(result.violations[0]).toMatch(/client \d, operation 1: mismatch: subscriber \d: got message 2 where 1 was due/);
   });
 
   it("a hub that corrupts a message is caught", async () => {
@@ -75,17 +67,20 @@ describe("ws-broadcast sim check catches broken servers", () => {
       }
     }
     const result = await check(new Corrupting());
-    expect(result.violations[0]).toMatch(/a corrupt message/);
+    expect(result.violations[0]).toMatch(/message 0 arrived corrupt/);
   });
 
-  it("a hub that loses the last message leaves deliveries unaccounted for", async () => {
+  it("a hub that loses the last message leaves the subscribers waiting: timeouts", async () => {
     let count = 0;
     class Losing extends BroadcastHub {
       override publish(data: string | Uint8Array): void {
-        if (++count < options.operations) super.publish(data);
+        if (++count < operations) super.publish(data);
       }
     }
     const result = await check(new Losing());
-    expect(result.violations).toEqual([`12 operations expected, 9 completed and 0 lost to faults`]);
+    expect(result.violations).toEqual([
+      `client 1, operation 3: timeout: no answer within 10000 ms`,
+      `client 2, operation 3: timeout: no answer within 10000 ms`,
+    ]);
   });
 });

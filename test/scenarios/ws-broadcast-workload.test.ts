@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { broadcastMessage, BROADCAST_MESSAGE_SIZE, DEFAULT_PUBLISH_RATE, readBroadcastMessage } from "../../scenarios/ws-broadcast/broadcast-message.js";
 import type { BroadcastFields } from "../../scenarios/ws-broadcast/broadcast-message.js";
-import { DeliveryTracker, publishRate } from "../../scenarios/ws-broadcast/workload.js";
+import { DeliveryTracker, publishRate } from "../../scenarios/ws-broadcast/broadcast-generator.js";
 import { maskedFrame, WsSubscriber } from "../../scenarios/ws-broadcast/ws-load-client.js";
-import type { Recorder } from "../../scenarios/scenario.js";
+import type { Recorder } from "../../scenarios/harness/scenario.js";
 
 class CountingRecorder implements Recorder {
   measuring = true;
