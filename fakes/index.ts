@@ -58,7 +58,6 @@ export {
 export type {
   SimNetworkOptions,
   SimRunOptions,
-  SimStats,
   DeterminismReport,
   NondeterminismMode,
   NondeterminismRecord,
@@ -67,6 +66,7 @@ export type {
 } from "./simulation.js";
 export { SimHost, SimListeningPort, SimUDPPort, LOOPBACK_ADDRESS } from "./sim-host.js";
 export type { SimHostOptions } from "./sim-host.js";
+export type { SimStats } from "./sim-world.js";
 export { SimConnection, SimConnectAttempt } from "./sim-connection.js";
 export type { SimAttemptState } from "./sim-connection.js";
 export { fixedLatency, uniformLatency, DEFAULT_LATENCY } from "./sim-latency.js";

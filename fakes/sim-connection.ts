@@ -27,8 +27,16 @@ import type { MemoryTransportOptions } from "./loopback.js";
 import type { SimHost } from "./sim-host.js";
 import type { SimLink } from "./sim-link.js";
 import { SimPipe } from "./sim-pipe.js";
+import type { PipeWorld } from "./sim-pipe.js";
 import { TraceKind } from "./sim-trace.js";
-import type { SimNetwork } from "./simulation.js";
+
+/** What connections and connection attempts need from the simulated network they run in. */
+export interface ConnectionWorld extends PipeWorld {
+  /** Both ends of `conn` are lost. */
+  connectionClosed(conn: SimConnection): void;
+  /** The client of `attempt` sends its SYN. */
+  sendSyn(attempt: SimConnectAttempt): void;
+}
 
 /** The reasons the trace names, by code. */
 export const REASON_NAMES = [
@@ -73,7 +81,7 @@ export class SimConnection {
 
   /** @internal */
   constructor(
-    private readonly net: SimNetwork,
+    private readonly net: ConnectionWorld,
     /** The same number as its attempt; `c<id>` in the trace. */
     readonly id: number,
     /** The client's attempt. */
@@ -127,6 +135,11 @@ export class SimConnection {
     return this.attempt.host === host ? this.client : this.server;
   }
 
+  /** @returns the connection for reports, such as `c0 10.0.0.2:49152 -> 10.0.0.1:80`. */
+  describe(): string {
+    return `c${this.id} ${this.clientHost.address}:${this.attempt.hostAddress.port} -> ${this.serverHost.address}:${this.attempt.endpoint.port}`;
+  }
+
   /** @internal The SYN-ACK reached the client. */
   established(): void {
     this.attempt.established(this);
@@ -178,7 +191,7 @@ export class SimConnectAttempt<P extends Protocol = Protocol> {
 
   /** @internal */
   constructor(
-    private readonly net: SimNetwork,
+    private readonly net: ConnectionWorld,
     /** The client's host. */
     readonly host: SimHost,
     /** `c<id>` in the trace. */

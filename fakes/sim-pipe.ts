@@ -10,13 +10,35 @@
  */
 
 import { ConnectionAborted, ConnectionResetError } from "../runtime/errors.js";
+import type { ChunkingPolicy } from "./chunking.js";
 import type { MemoryTransport } from "./loopback.js";
-import type { SimConnection } from "./sim-connection.js";
-import type { SimHost } from "./sim-host.js";
 import type { SimLink } from "./sim-link.js";
 import { SimEvent } from "./sim-scheduler.js";
+import type { EventErrorSite, EventHost, SimScheduler } from "./sim-scheduler.js";
 import { TraceKind } from "./sim-trace.js";
-import type { SimNetwork } from "./simulation.js";
+import type { SimTrace } from "./sim-trace.js";
+
+/** What a pipe needs from the simulated network it runs in. */
+export interface PipeWorld {
+  /** The virtual time. */
+  readonly current: number;
+  readonly scheduler: SimScheduler;
+  readonly tracer: SimTrace;
+  /** Cuts arrived bytes into reads. */
+  readonly chunking: ChunkingPolicy;
+  /** One draw of the link's one-way latency. */
+  latency(link: SimLink): number;
+  /** Counts and traces one read of `n` bytes about to be delivered. */
+  chunkDelivered(pipe: SimPipe, n: number): void;
+}
+
+/** What a pipe knows of the connection it belongs to. */
+export interface PipeConnection {
+  /** `c<id>` in the trace. */
+  readonly id: number;
+  /** The SYN-ACK reached the client. */
+  established(): void;
+}
 
 /** One direction of a connection: from `src`'s writes to `dst`'s protocol. */
 export class SimPipe extends SimEvent {
@@ -43,9 +65,9 @@ export class SimPipe extends SimEvent {
 
   /** @internal */
   constructor(
-    private readonly net: SimNetwork,
+    private readonly net: PipeWorld,
     /** The connection. */
-    readonly connection: SimConnection,
+    readonly connection: PipeConnection,
     /** 0: client to server; 1: server to client. */
     readonly direction: 0 | 1,
     /** The writing side. */
@@ -55,7 +77,7 @@ export class SimPipe extends SimEvent {
     /** The link it crosses. */
     readonly link: SimLink,
     /** The host of the reading side, told of errors its protocol throws. */
-    readonly dstHost: SimHost,
+    readonly dstHost: EventHost,
   ) {
     super();
   }
@@ -221,6 +243,11 @@ export class SimPipe extends SimEvent {
   /** @internal */
   describe(): string {
     return `pipe c${this.connection.id} ${this.direction === 0 ? "client->server" : "server->client"} (${this.queued} bytes in flight)`;
+  }
+
+  /** @internal */
+  errorSite(): EventErrorSite {
+    return { host: this.dstHost, where: `a protocol of connection c${this.connection.id}` };
   }
 
   private consume(n: number): void {

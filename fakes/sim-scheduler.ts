@@ -8,6 +8,20 @@
  * @module
  */
 
+/** What hears of an error thrown by simulated code: a host's error hook. */
+export interface EventHost {
+  /** Hands the error to the host's error hook. */
+  report(error: Error): void;
+}
+
+/** Whom an event's error belongs to, and what the event was doing when its code threw. */
+export interface EventErrorSite {
+  /** The host whose code threw, or null when the error belongs to the whole network. */
+  readonly host: EventHost | null;
+  /** What ran, for the error's message, such as `a timed call`. */
+  readonly where: string;
+}
+
 /** Something the scheduler can run. Subclasses say what happens in `fire()`. */
 export abstract class SimEvent {
   /** When it is due, in virtual milliseconds. */
@@ -29,6 +43,9 @@ export abstract class SimEvent {
 
   /** A short description for stall reports. */
   abstract describe(): string;
+
+  /** Where an error thrown while it fired is reported. */
+  abstract errorSite(): EventErrorSite;
 }
 
 function before(a: SimEvent, b: SimEvent): boolean {

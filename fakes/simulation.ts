@@ -5,14 +5,18 @@
  * when ties are shuffled, how writes are cut into reads, latency jitter, UDP loss, which
  * connection a fault picks), so a seed replays a run exactly, and the trace proves it.
  *
- * Map of the simulation:
- * - `simulation.ts` (here): the network, its run loops, faults, the trace's wording, and
+ * Map of the simulation, each file depending only on those below it:
+ * - `simulation.ts` (here): the public front: hosts, faults, run, trace, and
  *   {@link checkDeterminism}.
+ * - `sim-world.ts`: the state and the engine: the clock, the event queue, hosts, links and
+ *   connections, and the routing of SYNs, resets, datagrams, faults and boots.
  * - `sim-host.ts`: a host (`Reactor`), its listening and UDP ports.
+ * - `sim-packet.ts`, `sim-timer.ts`: one-off events (SYN, refusal, datagram, fault, boot) and
+ *   timed calls.
  * - `sim-connection.ts`: a TCP connection (two `MemoryTransport`s) and a connect attempt.
  * - `sim-pipe.ts`: one direction of a connection: latency, chunking, FIN and RST delivery.
  * - `sim-link.ts`, `sim-latency.ts`: links between hosts, their latency, partitions, holds.
- * - `sim-scheduler.ts`, `sim-timer.ts`, `sim-packet.ts`: the one event queue and its events.
+ * - `sim-scheduler.ts`: the one event queue.
  * - `sim-trace.ts`: the trace and its incremental hash.
  * - `sim-faults.ts`: faults as data, for hand-written or generated fault plans.
  * - `sim-nondeterminism.ts`: catches real time and randomness used inside a run.
@@ -20,9 +24,13 @@
  * @example
  * ```ts
  * const net = new SimNetwork({ seed: 42 });
- * const server = net.host("10.0.0.1", { boot: (r) => r.listen("tcp:7:interface=10.0.0.1", Factory.forProtocol(() => new Echo())) });
+ * net.host("10.0.0.1", { boot: (r) => r.listen("tcp:7:interface=10.0.0.1", Factory.forProtocol(() => new Echo())) });
  * const client = net.host("10.0.0.2");
- * const done = dial(client, "tcp:10.0.0.1:7:timeout=5").then(async (conn) => { await conn.write("hi"); return conn.readExactly(2); });
+ * // Dial once the server has booted: at time 0 the two boots may run in either order.
+ * const done = deferLater(client, 1, () => dial(client, "tcp:10.0.0.1:7:timeout=5")).then(async (conn) => {
+ *   await conn.write("hi");
+ *   return conn.readExactly(2);
+ * });
  * await net.runUntilIdle();
  * console.log(await done, net.traceHash());
  * ```
@@ -30,31 +38,22 @@
  * @module
  */
 
-import type { Address } from "../runtime/protocol.js";
 import {
-  ConnectionRefusedError,
-  ConnectionResetError,
-  DNSLookupError,
   InvalidOptionError,
   NondeterminismError,
-  ReactorStalledError,
   ReactorStateError,
-  UnhandledReactorError,
 } from "../runtime/errors.js";
-import { randomChunks, toBytes } from "./chunking.js";
+import { randomChunks } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
 import { FIRST_EPHEMERAL_PORT } from "./memory-reactor.js";
 import { SeededRandom } from "./random.js";
 import type { RandomSource } from "./random.js";
-import { REASON_NAMES, SimConnection } from "./sim-connection.js";
-import type { SimConnectAttempt } from "./sim-connection.js";
-import { describeFault } from "./sim-faults.js";
+import type { SimConnection } from "./sim-connection.js";
 import type { FaultPlan, SimFault } from "./sim-faults.js";
-import { LOOPBACK_ADDRESS, SimHost } from "./sim-host.js";
-import type { SimHostOptions, SimUDPPort } from "./sim-host.js";
+import { isLoopbackName } from "./sim-host.js";
+import type { SimHost, SimHostOptions } from "./sim-host.js";
 import { DEFAULT_LATENCY, validateLatency } from "./sim-latency.js";
 import type { LatencyModel } from "./sim-latency.js";
-import { SimLink } from "./sim-link.js";
 import {
   enterSync,
   exitSync,
@@ -65,14 +64,10 @@ import {
   uninstallGuard,
 } from "./sim-nondeterminism.js";
 import type { NondeterminismListener } from "./sim-nondeterminism.js";
-import { SimPacket } from "./sim-packet.js";
-import type { SimPacketBody } from "./sim-packet.js";
-import { SimPipe } from "./sim-pipe.js";
-import { SimScheduler } from "./sim-scheduler.js";
-import type { SimEvent } from "./sim-scheduler.js";
-import { SimTimer } from "./sim-timer.js";
-import { DEFAULT_MAX_TRACE_LINES, SimTrace, TraceKind } from "./sim-trace.js";
-import type { TraceMode, TraceRecord } from "./sim-trace.js";
+import { DEFAULT_MAX_TRACE_LINES } from "./sim-trace.js";
+import type { TraceMode } from "./sim-trace.js";
+import { SimWorld, pairKey } from "./sim-world.js";
+import type { SimStats } from "./sim-world.js";
 
 /** The seed of a network when none is given. */
 export const DEFAULT_SIM_SEED = 1;
@@ -210,26 +205,6 @@ export interface SimRunOptions {
   maxSteps?: number;
 }
 
-/** Counters of what a network did. */
-export interface SimStats {
-  /** Every event processed. */
-  events: number;
-  /** Timed calls that ran. */
-  timersFired: number;
-  /** Reads delivered to protocols (`dataReceived` calls). */
-  chunksDelivered: number;
-  /** Bytes delivered to protocols. */
-  bytesDelivered: number;
-  /** UDP datagrams delivered. */
-  datagramsDelivered: number;
-  /** UDP datagrams lost, dropped by a partition, or sent nowhere. */
-  datagramsDropped: number;
-  /** Connections accepted. */
-  connectionsAccepted: number;
-  /** Faults that struck. */
-  faults: number;
-}
-
 /** The outcome of {@link checkDeterminism}. */
 export interface DeterminismReport {
   /** True when both runs left the same trace. */
@@ -247,9 +222,6 @@ export interface DeterminismReport {
     readonly second: string | undefined;
   };
 }
-
-const LOOPBACK_NAMES = new Set([LOOPBACK_ADDRESS, "localhost", "::1"]);
-const IP_LIKE = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*)$/;
 
 function drainMicrotasks(): Promise<void> {
   return new Promise((resolve) => {
@@ -274,41 +246,13 @@ function drainMicrotasks(): Promise<void> {
 export class SimNetwork implements NondeterminismListener {
   /** The seed. */
   readonly seed: number;
-  /** The one generator every choice comes from. */
-  readonly random: SeededRandom;
-  /** @internal */ readonly scheduler: SimScheduler;
-  /** @internal */ readonly tracer: SimTrace;
-  /** @internal */ readonly chunking: ChunkingPolicy;
-  /** @internal The virtual time. */ current: number;
-  /** @internal */ readonly firstEphemeralPort: number;
-  /** What the network did so far. */
-  readonly stats: SimStats = {
-    events: 0,
-    timersFired: 0,
-    chunksDelivered: 0,
-    bytesDelivered: 0,
-    datagramsDelivered: 0,
-    datagramsDropped: 0,
-    connectionsAccepted: 0,
-    faults: 0,
-  };
-  private readonly hosts: SimHost[] = [];
-  private readonly byAddress = new Map<string, SimHost>();
-  private readonly links = new Map<number, SimLink>();
-  private readonly linkOverrides = new Map<string, LatencyModel>();
-  private readonly defaultLatency: LatencyModel;
-  private readonly conns = new Map<number, SimConnection>();
-  private readonly labels: string[][] = [];
+  /** @internal The state and the engine. */
+  readonly world: SimWorld;
   private readonly violations: NondeterminismRecord[] = [];
   private readonly nondeterminismMode: NondeterminismMode;
   private readonly onNondeterminismHook: (record: NondeterminismRecord) => void;
   private readonly drainMode: DrainMode;
   private readonly maxSteps: number;
-  private readonly udpLoss: number;
-  private readonly highWaterMark: number | undefined;
-  private failure: Error | null = null;
-  private connectionIds = 0;
-  private timerIds = 0;
   private running = false;
 
   /**
@@ -317,23 +261,19 @@ export class SimNetwork implements NondeterminismListener {
    */
   constructor(options: SimNetworkOptions = {}) {
     this.seed = options.seed ?? DEFAULT_SIM_SEED;
-    this.random = new SeededRandom(this.seed);
-    const random = this.random;
-    this.scheduler = new SimScheduler(options.shuffleTies === true ? () => random.next() : null);
-    this.tracer = new SimTrace(options.trace ?? "lines", options.maxTraceLines ?? DEFAULT_MAX_TRACE_LINES, (r) => this.formatRecord(r));
-    const chunking = options.chunking ?? ((r: RandomSource) => randomChunks(r));
-    this.chunking = typeof chunking === "function" ? chunking(random) : chunking;
-    this.current = options.start ?? 0;
-    if (!Number.isFinite(this.current)) throw new InvalidOptionError("start", `must be a finite number, got ${this.current}`);
-    this.firstEphemeralPort = options.firstEphemeralPort ?? FIRST_EPHEMERAL_PORT;
-    if (!Number.isInteger(this.firstEphemeralPort) || this.firstEphemeralPort < 1 || this.firstEphemeralPort > 65535) {
-      throw new InvalidOptionError("firstEphemeralPort", `must be a port number, got ${this.firstEphemeralPort}`);
+    const random = new SeededRandom(this.seed);
+    const start = options.start ?? 0;
+    if (!Number.isFinite(start)) throw new InvalidOptionError("start", `must be a finite number, got ${start}`);
+    const firstEphemeralPort = options.firstEphemeralPort ?? FIRST_EPHEMERAL_PORT;
+    if (!Number.isInteger(firstEphemeralPort) || firstEphemeralPort < 1 || firstEphemeralPort > 65535) {
+      throw new InvalidOptionError("firstEphemeralPort", `must be a port number, got ${firstEphemeralPort}`);
     }
-    this.defaultLatency = options.latency ?? DEFAULT_LATENCY;
-    validateLatency(this.defaultLatency);
+    const latency = options.latency ?? DEFAULT_LATENCY;
+    validateLatency(latency);
+    const linkOverrides = new Map<string, LatencyModel>();
     for (const link of options.links ?? []) {
       validateLatency(link.latency, `links[${link.a},${link.b}].latency`);
-      this.linkOverrides.set(pairKey(link.a, link.b), link.latency);
+      linkOverrides.set(pairKey(link.a, link.b), link.latency);
     }
     this.nondeterminismMode = options.nondeterminism ?? "throw";
     this.onNondeterminismHook =
@@ -344,14 +284,37 @@ export class SimNetwork implements NondeterminismListener {
     this.drainMode = options.drain ?? "auto";
     this.maxSteps = options.maxSteps ?? DEFAULT_SIM_MAX_STEPS;
     checkSteps(this.maxSteps, "maxSteps");
-    this.udpLoss = options.udpLossProbability ?? DEFAULT_UDP_LOSS_PROBABILITY;
-    if (!(this.udpLoss >= 0 && this.udpLoss <= 1)) throw new InvalidOptionError("udpLossProbability", `must be in [0, 1], got ${this.udpLoss}`);
-    this.highWaterMark = options.highWaterMark;
+    const udpLossProbability = options.udpLossProbability ?? DEFAULT_UDP_LOSS_PROBABILITY;
+    if (!(udpLossProbability >= 0 && udpLossProbability <= 1)) throw new InvalidOptionError("udpLossProbability", `must be in [0, 1], got ${udpLossProbability}`);
+    const chunking = options.chunking ?? ((r: RandomSource) => randomChunks(r));
+    this.world = new SimWorld({
+      random,
+      shuffleTies: options.shuffleTies === true,
+      trace: options.trace ?? "lines",
+      maxTraceLines: options.maxTraceLines ?? DEFAULT_MAX_TRACE_LINES,
+      chunking: typeof chunking === "function" ? chunking(random) : chunking,
+      start,
+      firstEphemeralPort,
+      latency,
+      linkOverrides,
+      udpLossProbability,
+      highWaterMark: options.highWaterMark,
+    });
+  }
+
+  /** The one generator every choice comes from. */
+  get random(): SeededRandom {
+    return this.world.random;
+  }
+
+  /** What the network did so far. */
+  get stats(): SimStats {
+    return this.world.stats;
   }
 
   /** The virtual time in milliseconds. */
   now(): number {
-    return this.current;
+    return this.world.current;
   }
 
   /**
@@ -365,30 +328,26 @@ export class SimNetwork implements NondeterminismListener {
    *   wildcard, or a loopback name.
    */
   host(address: string, options: SimHostOptions = {}): SimHost {
-    if (this.byAddress.has(address)) throw new InvalidOptionError("address", `host ${address} already exists`);
-    if (address === "" || address === "0.0.0.0" || address === "::" || LOOPBACK_NAMES.has(address)) {
+    if (this.world.hostByAddress(address) !== undefined) throw new InvalidOptionError("address", `host ${address} already exists`);
+    if (address === "" || address === "0.0.0.0" || address === "::" || isLoopbackName(address)) {
       throw new InvalidOptionError("address", `${JSON.stringify(address)} cannot be a host's address`);
     }
-    const host = new SimHost(this, this.hosts.length, address, options);
-    this.hosts.push(host);
-    this.byAddress.set(address, host);
-    this.schedulePacket({ kind: "boot", host, incarnation: host.incarnation }, null, this.current);
-    return host;
+    return this.world.addHost(address, options);
   }
 
   /** @returns every host, in the order they were added. */
   hostList(): SimHost[] {
-    return this.hosts.slice();
+    return this.world.hosts.slice();
   }
 
   /** @returns the host with `address`, if any. */
   hostByAddress(address: string): SimHost | undefined {
-    return this.byAddress.get(address);
+    return this.world.hostByAddress(address);
   }
 
   /** Events waiting to run. */
   get pending(): number {
-    return this.scheduler.size;
+    return this.world.scheduler.size;
   }
 
   /**
@@ -396,31 +355,30 @@ export class SimNetwork implements NondeterminismListener {
    * cannot move until the test acts: on a held or partitioned link, or to a paused reader.
    */
   get idle(): boolean {
-    return this.scheduler.size === 0;
+    return this.world.scheduler.size === 0;
   }
 
   /** @returns the virtual time of the next pending event, or undefined when none is. */
   nextEventTime(): number | undefined {
-    return this.scheduler.peek()?.time;
+    return this.world.scheduler.peek()?.time;
   }
 
   /** @returns bytes written on open connections and not yet delivered. */
   bytesInFlight(): number {
     let n = 0;
-    for (const conn of this.conns.values()) n += conn.up.inFlight + conn.down.inFlight;
+    for (const conn of this.world.conns.values()) n += conn.up.inFlight + conn.down.inFlight;
     return n;
   }
 
   /** @returns the open connections, oldest first. */
   connections(): SimConnection[] {
-    return [...this.conns.values()];
+    return [...this.world.conns.values()];
   }
 
   /** Uses of real time or randomness seen during runs (in any mode but `"off"`). */
   nondeterminism(): readonly NondeterminismRecord[] {
     return this.violations;
   }
-
   // -------------------------------------------------------------------------------------------
   // Running
 
@@ -472,18 +430,19 @@ export class SimNetwork implements NondeterminismListener {
     try {
       takeMicrotaskActivity();
       let steps = 0;
+      const world = this.world;
       for (;;) {
         this.throwFailure();
-        const next = this.scheduler.peek();
+        const next = world.scheduler.peek();
         if (next === undefined || next.time > until) break;
-        if (++steps > maxSteps) throw this.stalled(steps - 1);
-        this.step(next);
+        if (++steps > maxSteps) throw world.stalled(steps - 1);
+        world.step(next);
         if (takeMicrotaskActivity()) {
           throw new ReactorStateError(`runSync(): ${next.describe()} created or settled a promise; async code needs run() or runUntilIdle()`);
         }
       }
       this.throwFailure();
-      if (until !== Infinity && until > this.current) this.current = until;
+      if (until !== Infinity && until > world.current) world.current = until;
     } finally {
       exitSync(previous);
       uninstallGuard();
@@ -502,110 +461,42 @@ export class SimNetwork implements NondeterminismListener {
     await drainMicrotasks();
     takeMicrotaskActivity();
     const always = this.drainMode === "always";
+    const world = this.world;
     let steps = 0;
     for (;;) {
       this.throwFailure();
-      const next = this.scheduler.peek();
+      const next = world.scheduler.peek();
       if (next === undefined || next.time > until) break;
-      if (++steps > maxSteps) throw this.stalled(steps - 1);
-      this.step(next);
+      if (++steps > maxSteps) throw world.stalled(steps - 1);
+      world.step(next);
       if (always || takeMicrotaskActivity()) {
         await drainMicrotasks();
         takeMicrotaskActivity();
       }
     }
     this.throwFailure();
-    if (until !== Infinity && until > this.current) this.current = until;
-  }
-
-  private step(event: SimEvent): void {
-    this.scheduler.pop();
-    if (event.time > this.current) this.current = event.time;
-    this.stats.events++;
-    try {
-      event.fire();
-    } catch (error) {
-      this.eventFailed(event, error);
-    }
-  }
-
-  private eventFailed(event: SimEvent, error: unknown): void {
-    if (error instanceof NondeterminismError) {
-      this.fail(error);
-      return;
-    }
-    let host: SimHost | null = null;
-    let where = "a simulated network event";
-    if (event instanceof SimTimer) {
-      host = event.host;
-      where = "a timed call";
-    } else if (event instanceof SimPipe) {
-      host = event.dstHost;
-      where = `a protocol of connection c${event.connection.id}`;
-    } else if (event instanceof SimPacket) {
-      const body = event.body;
-      switch (body.kind) {
-        case "syn":
-          host = body.attempt.target;
-          where = "accepting a connection";
-          break;
-        case "refuse":
-        case "dnsFail":
-          host = body.attempt.host;
-          where = "a failed connection attempt";
-          break;
-        case "peerReset":
-        case "datagram":
-          host = body.to;
-          where = body.kind === "datagram" ? "datagramReceived" : "connectionLost";
-          break;
-        case "boot":
-          host = body.host;
-          where = `the boot function of ${body.host.address}`;
-          break;
-        case "fault":
-          break;
-      }
-    }
-    const wrapped = error instanceof UnhandledReactorError ? error : new UnhandledReactorError(where, error);
-    if (host === null) this.fail(wrapped);
-    else host.report(wrapped);
-  }
-
-  /**
-   * @internal Makes the current (or next) run fail with `error`; the first error wins. This
-   * is what a host's default error hook does.
-   */
-  fail(error: Error): void {
-    if (this.failure === null) this.failure = error;
+    if (until !== Infinity && until > world.current) world.current = until;
   }
 
   private throwFailure(): void {
-    const failure = this.failure;
-    if (failure === null) return;
-    this.failure = null;
-    throw failure;
-  }
-
-  private stalled(steps: number): ReactorStalledError {
-    const next = this.scheduler.peek();
-    const what = next === undefined ? "nothing" : `${next.describe()} due at ${next.time} ms`;
-    return new ReactorStalledError(steps, `virtual time ${this.current} ms, ${this.scheduler.size} events pending, next: ${what}`);
+    const failure = this.world.takeFailure();
+    if (failure !== null) throw failure;
   }
 
   /** @internal */
   onNondeterminism(api: string, where: string): void {
     if (this.nondeterminismMode === "off") return;
-    const record: NondeterminismRecord = { api, where, time: this.current };
+    const record: NondeterminismRecord = { api, where, time: this.world.current };
     this.violations.push(record);
     if (this.nondeterminismMode === "warn") {
       this.onNondeterminismHook(record);
       return;
     }
     const error = new NondeterminismError(api, where);
-    this.fail(error);
+    this.world.fail(error);
     throw error;
   }
+
 
   // -------------------------------------------------------------------------------------------
   // Faults
@@ -616,8 +507,9 @@ export class SimNetwork implements NondeterminismListener {
    * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) when `ms` is in the past or not finite.
    */
   at(ms: number, fault: SimFault): void {
-    if (!Number.isFinite(ms) || ms < this.current) throw new InvalidOptionError("at", `must be a finite time >= now (${this.current} ms), got ${ms}`);
-    this.schedulePacket({ kind: "fault", fault }, null, ms);
+    const now = this.world.current;
+    if (!Number.isFinite(ms) || ms < now) throw new InvalidOptionError("at", `must be a finite time >= now (${now} ms), got ${ms}`);
+    this.world.scheduleFault(ms, fault);
   }
 
   /** Schedules every fault of a plan (see {@link SimNetwork.at}). */
@@ -631,63 +523,7 @@ export class SimNetwork implements NondeterminismListener {
    * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it names an unknown host.
    */
   inject(fault: SimFault): void {
-    this.stats.faults++;
-    this.tracer.note(this.current, TraceKind.fault, describeFault(fault));
-    switch (fault.kind) {
-      case "reset": {
-        const conn = this.pickConnection(fault.host, fault.pick);
-        if (conn === undefined) return;
-        for (const t of [conn.client, conn.server]) {
-          if (!t.lost) {
-            this.tracer.record(this.current, TraceKind.rst, conn.id, t === conn.client ? 1 : 0);
-            t.finish(new ConnectionResetError("the network reset the connection"));
-          }
-        }
-        return;
-      }
-      case "halfClose": {
-        const conn = this.pickConnection(fault.host, fault.pick);
-        if (conn === undefined) return;
-        (fault.side === "server" ? conn.server : conn.client).loseWriteConnection();
-        return;
-      }
-      case "partition":
-        for (const a of fault.a) for (const b of fault.b) if (a !== b) this.linkBetween(this.requireHost(a), this.requireHost(b)).partitioned = true;
-        return;
-      case "heal":
-        if (fault.a === undefined && fault.b === undefined) {
-          for (const link of this.links.values()) {
-            if (!link.partitioned) continue;
-            link.partitioned = false;
-            this.opened(link);
-          }
-          return;
-        }
-        for (const a of fault.a ?? []) {
-          for (const b of fault.b ?? []) {
-            if (a === b) continue;
-            const link = this.linkBetween(this.requireHost(a), this.requireHost(b));
-            link.partitioned = false;
-            this.opened(link);
-          }
-        }
-        return;
-      case "hold":
-        this.linkBetween(this.requireHost(fault.a), this.requireHost(fault.b)).held = true;
-        return;
-      case "release": {
-        const link = this.linkBetween(this.requireHost(fault.a), this.requireHost(fault.b));
-        link.held = false;
-        this.opened(link);
-        return;
-      }
-      case "crash":
-        this.crashHost(this.requireHost(fault.host), fault.restartAfter);
-        return;
-      case "restart":
-        this.restartHost(this.requireHost(fault.host));
-        return;
-    }
+    this.world.inject(fault);
   }
 
   /** Cuts every host in `a` off from every host in `b` (see {@link SimFault}). */
@@ -736,62 +572,7 @@ export class SimNetwork implements NondeterminismListener {
    */
   setLatency(a: string, b: string, model: LatencyModel): void {
     validateLatency(model);
-    this.linkOverrides.set(pairKey(a, b), model);
-    this.linkBetween(this.requireHost(a), this.requireHost(b)).model = model;
-  }
-
-  private requireHost(address: string): SimHost {
-    const host = this.byAddress.get(address);
-    if (host === undefined) throw new ReactorStateError(`no host has address ${address}`);
-    return host;
-  }
-
-  private pickConnection(host: string | undefined, pick: number | undefined): SimConnection | undefined {
-    const list: SimConnection[] = [];
-    for (const c of this.conns.values()) {
-      if (host === undefined || c.clientHost.address === host || c.serverHost.address === host) list.push(c);
-    }
-    const n = list.length;
-    if (n === 0) return undefined;
-    const i = pick === undefined ? this.random.int(0, n - 1) : ((Math.trunc(pick) % n) + n) % n;
-    return list[i];
-  }
-
-  private opened(link: SimLink): void {
-    if (link.blocked || link.parked.length === 0) return;
-    const parked = link.parked;
-    link.parked = [];
-    for (const event of parked) {
-      if (event instanceof SimPipe) event.unpark();
-      else if (!event.scheduled) this.scheduler.push(event, this.current);
-    }
-  }
-
-  private crashHost(host: SimHost, restartAfter: number | undefined): void {
-    if (!host.up) return;
-    const now = this.current;
-    this.tracer.record(now, TraceKind.crash, host.id, host.incarnation);
-    host.crashed();
-    for (const conn of [...host.connections]) {
-      const clientHere = conn.clientHost === host;
-      const serverHere = conn.serverHost === host;
-      if (clientHere) conn.silence(0);
-      if (serverHere) conn.silence(1);
-      if (clientHere && serverHere) continue;
-      const peer = clientHere ? conn.server : conn.client;
-      if (peer.lost) continue;
-      const to = clientHere ? conn.serverHost : conn.clientHost;
-      this.schedulePacket({ kind: "peerReset", transport: peer, connectionId: conn.id, side: clientHere ? 1 : 0, to }, conn.link, now + this.latency(conn.link));
-    }
-    this.cancelTimersOf(host);
-    if (restartAfter !== undefined) this.at(now + Math.max(0, restartAfter), { kind: "restart", host: host.address });
-  }
-
-  private restartHost(host: SimHost): void {
-    if (host.up) return;
-    this.tracer.record(this.current, TraceKind.restart, host.id, host.incarnation);
-    host.restarted();
-    this.schedulePacket({ kind: "boot", host, incarnation: host.incarnation }, null, this.current);
+    this.world.setLatency(a, b, model);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -799,278 +580,18 @@ export class SimNetwork implements NondeterminismListener {
 
   /** @returns the trace as readable lines (needs `trace: "lines"`, the default). */
   trace(): string[] {
-    return this.tracer.lines();
+    return this.world.tracer.lines();
   }
 
   /** @returns the trace as one text, a line per record. */
   traceText(): string {
-    return this.tracer.lines().join("\n");
+    return this.world.tracer.lines().join("\n");
   }
 
   /** @returns a hash of everything the run did; equal seeds and scenarios give equal hashes. */
   traceHash(): string {
-    return this.tracer.hash();
+    return this.world.tracer.hash();
   }
-
-  private formatRecord(r: TraceRecord): string {
-    const t = `${r.time.toFixed(3)}ms`;
-    const host = (id: number): string => this.hosts[id]?.address ?? "?";
-    const label = (id: number, direction: number): string => {
-      const l = this.labels[id];
-      if (l === undefined) return "";
-      return direction === 0 ? `${l[0]} -> ${l[1]}` : `${l[1]} -> ${l[0]}`;
-    };
-    switch (r.kind) {
-      case TraceKind.syn:
-        return `${t} SYN c${r.a} ${label(r.a, 0)}`;
-      case TraceKind.synLost:
-        return `${t} SYN c${r.a} ${label(r.a, 0)} goes nowhere`;
-      case TraceKind.accept:
-        return `${t} accept c${r.a} ${label(r.a, 0)}`;
-      case TraceKind.connected:
-        return `${t} connected c${r.a} ${label(r.a, 0)}`;
-      case TraceKind.connectFailed:
-        return `${t} connect c${r.a} ${label(r.a, 0)} failed: ${REASON_NAMES[r.b] ?? "?"}`;
-      case TraceKind.deliver:
-        return `${t} deliver c${r.a} ${label(r.a, r.b)} ${r.c} bytes`;
-      case TraceKind.fin:
-        return `${t} FIN c${r.a} ${label(r.a, r.b)}`;
-      case TraceKind.rst:
-        return `${t} RST c${r.a} ${label(r.a, r.b)}`;
-      case TraceKind.lost:
-        return `${t} lost c${r.a} ${r.b === 0 ? "client" : "server"} side: ${REASON_NAMES[r.c] ?? "?"}`;
-      case TraceKind.timer:
-        return `${t} timer #${r.b} fired on ${host(r.a)}`;
-      case TraceKind.udpSend:
-        return `${t} udp send ${host(r.a)}:${r.b} -> ${r.c < 0 ? "nowhere" : host(r.c)}:${r.d} ${r.e} bytes`;
-      case TraceKind.udpDeliver:
-        return `${t} udp deliver ${host(r.a)}:${r.b} -> ${host(r.c)}:${r.d} ${r.e} bytes`;
-      case TraceKind.udpDrop:
-        return `${t} udp drop ${host(r.a)}:${r.b} -> ${r.c < 0 ? "nowhere" : host(r.c)}:${r.d} ${r.e} bytes`;
-      case TraceKind.fault:
-        return `${t} fault ${r.text ?? ""}`;
-      case TraceKind.crash:
-        return `${t} crash ${host(r.a)}`;
-      case TraceKind.restart:
-        return `${t} restart ${host(r.a)}`;
-      case TraceKind.boot:
-        return `${t} boot ${host(r.a)} (life ${r.b})`;
-      default:
-        return `${t} record ${r.kind} ${r.a} ${r.b} ${r.c} ${r.d} ${r.e}`;
-    }
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Internals for hosts, connections and pipes
-
-  /** @internal */
-  nextConnectionId(): number {
-    return this.connectionIds++;
-  }
-
-  /** @internal One draw of the link's latency. */
-  latency(link: SimLink): number {
-    const m = link.model;
-    return m.kind === "fixed" ? m.ms : m.min + this.random.next() * (m.max - m.min);
-  }
-
-  /** @internal The link between two hosts, made on first use. */
-  linkBetween(a: SimHost, b: SimHost): SimLink {
-    const key = a.id < b.id ? a.id * 1_048_576 + b.id : b.id * 1_048_576 + a.id;
-    let link = this.links.get(key);
-    if (link === undefined) {
-      link = new SimLink(a, b, this.linkOverrides.get(pairKey(a.address, b.address)) ?? this.defaultLatency);
-      this.links.set(key, link);
-    }
-    return link;
-  }
-
-  /** @internal */
-  addTimer(host: SimHost, ms: number, fn: (...args: unknown[]) => void, args: unknown[]): SimTimer {
-    const timer = new SimTimer(host, this.timerIds++, fn, args);
-    if (host.up) this.scheduler.push(timer, this.current + ms);
-    else timer.time = this.current + ms;
-    return timer;
-  }
-
-  /** @internal Cancels every queued timed call of `host`. */
-  cancelTimersOf(host: SimHost): void {
-    for (const event of this.scheduler.entries().slice()) {
-      if (event instanceof SimTimer && event.host === host) {
-        event.state = "cancelled";
-        this.scheduler.remove(event);
-      }
-    }
-  }
-
-  /** @internal */
-  timerFired(timer: SimTimer): void {
-    this.stats.timersFired++;
-    this.tracer.record(this.current, TraceKind.timer, timer.host.id, timer.id);
-  }
-
-  /** @internal */
-  chunkDelivered(pipe: SimPipe, n: number): void {
-    this.stats.chunksDelivered++;
-    this.stats.bytesDelivered += n;
-    this.tracer.record(this.current, TraceKind.deliver, pipe.connection.id, pipe.direction, n);
-  }
-
-  /** @internal Both ends of `conn` are lost. */
-  connectionClosed(conn: SimConnection): void {
-    this.conns.delete(conn.id);
-    const client = conn.clientHost;
-    client.connections.delete(conn);
-    conn.serverHost.connections.delete(conn);
-    if (conn.attempt.incarnation === client.incarnation) client.clientPorts.delete(conn.attempt.hostAddress.port);
-  }
-
-  private schedulePacket(body: SimPacketBody, link: SimLink | null, time: number): void {
-    this.scheduler.push(new SimPacket(this, body, link), time);
-  }
-
-  /** @internal The client sends its SYN. */
-  sendSyn(attempt: SimConnectAttempt): void {
-    const now = this.current;
-    const target = attempt.target;
-    const local = attempt.hostAddress;
-    this.labels[attempt.id] = [`${local.host}:${local.port}`, `${attempt.endpoint.host}:${attempt.endpoint.port}`];
-    if (target === null) {
-      if (IP_LIKE.test(attempt.endpoint.host)) {
-        this.tracer.record(now, TraceKind.synLost, attempt.id);
-      } else {
-        this.schedulePacket({ kind: "dnsFail", attempt }, null, now);
-      }
-      return;
-    }
-    const link = this.linkBetween(attempt.host, target);
-    this.tracer.record(now, TraceKind.syn, attempt.id, attempt.host.id, target.id, attempt.endpoint.port);
-    this.schedulePacket({ kind: "syn", attempt }, link, now + this.latency(link));
-  }
-
-  /** @internal A packet's time has come. */
-  packetArrived(packet: SimPacket): void {
-    const body = packet.body;
-    const link = packet.link;
-    const now = this.current;
-    if (link !== null && link.blocked) {
-      if (body.kind === "datagram" && link.partitioned) {
-        this.datagramDropped(body.from, body.to, body.port, body.data.length);
-        return;
-      }
-      link.parked.push(packet);
-      return;
-    }
-    switch (body.kind) {
-      case "syn":
-        this.synArrived(body.attempt, link!);
-        return;
-      case "refuse":
-        body.attempt.fail(new ConnectionRefusedError(`connection to ${body.attempt.endpoint.host}:${body.attempt.endpoint.port} was refused`));
-        return;
-      case "dnsFail":
-        body.attempt.fail(new DNSLookupError(`no simulated host is called ${JSON.stringify(body.attempt.endpoint.host)}`));
-        return;
-      case "peerReset":
-        if (!body.transport.lost) {
-          this.tracer.record(now, TraceKind.rst, body.connectionId, body.side === 0 ? 1 : 0);
-          body.transport.finish(new ConnectionResetError());
-        }
-        return;
-      case "datagram": {
-        const to = body.to;
-        const port = to.up ? to.findUDPPort(body.port, body.toAddress) : undefined;
-        const from = body.from;
-        if (port === undefined || !port.deliver(body.data, { host: body.fromAddress, port: from.address.port })) {
-          this.datagramDropped(from, to, body.port, body.data.length);
-          return;
-        }
-        this.stats.datagramsDelivered++;
-        this.tracer.record(now, TraceKind.udpDeliver, from.host.id, from.address.port, to.id, body.port, body.data.length);
-        return;
-      }
-      case "fault":
-        this.inject(body.fault);
-        return;
-      case "boot":
-        if (!body.host.up || body.host.incarnation !== body.incarnation) return;
-        this.tracer.record(now, TraceKind.boot, body.host.id, body.incarnation);
-        body.host.boot();
-        return;
-    }
-  }
-
-  private synArrived(attempt: SimConnectAttempt, link: SimLink): void {
-    const now = this.current;
-    const target = attempt.target!;
-    if (!target.up) {
-      this.tracer.record(now, TraceKind.synLost, attempt.id);
-      return;
-    }
-    const dialled = attempt.endpoint.host;
-    const loopback = LOOPBACK_NAMES.has(dialled);
-    const listener = target.findListener(attempt.endpoint.port, loopback ? LOOPBACK_ADDRESS : target.address);
-    if (listener === undefined) {
-      this.schedulePacket({ kind: "refuse", attempt }, link, now + this.latency(link));
-      return;
-    }
-    const serverAddress: Address = { type: "tcp", host: loopback ? LOOPBACK_ADDRESS : target.address, port: attempt.endpoint.port };
-    const water = this.highWaterMark === undefined ? {} : { highWaterMark: this.highWaterMark };
-    const conn = new SimConnection(this, attempt.id, attempt, target, link, serverAddress, water);
-    attempt.connection = conn;
-    this.conns.set(conn.id, conn);
-    attempt.host.connections.add(conn);
-    target.connections.add(conn);
-    this.stats.connectionsAccepted++;
-    this.tracer.record(now, TraceKind.accept, conn.id);
-    // The SYN-ACK goes first: whatever the server writes in connectionMade queues behind it.
-    conn.down.holdUntil(now + this.latency(link));
-    const protocol = listener.factory.buildProtocol(attempt.hostAddress);
-    if (protocol === null) conn.server.loseConnection();
-    else conn.server.attach(protocol);
-  }
-
-  /** @internal A UDP port sends a datagram. */
-  sendDatagram(port: SimUDPPort, data: Uint8Array | string, addr: { host: string; port: number }): void {
-    const host = port.host;
-    if (!host.up) return;
-    const now = this.current;
-    const bytes = toBytes(data).slice();
-    const loopback = LOOPBACK_NAMES.has(addr.host);
-    const to = loopback ? host : this.byAddress.get(addr.host);
-    this.tracer.record(now, TraceKind.udpSend, host.id, port.address.port, to === undefined ? -1 : to.id, addr.port, bytes.length);
-    if (to === undefined) {
-      this.datagramDropped(port, null, addr.port, bytes.length);
-      return;
-    }
-    const link = this.linkBetween(host, to);
-    if (link.partitioned || (this.udpLoss > 0 && this.random.next() < this.udpLoss)) {
-      this.datagramDropped(port, to, addr.port, bytes.length);
-      return;
-    }
-    this.schedulePacket(
-      {
-        kind: "datagram",
-        from: port,
-        fromAddress: loopback ? LOOPBACK_ADDRESS : host.address,
-        to,
-        toAddress: loopback ? LOOPBACK_ADDRESS : to.address,
-        port: addr.port,
-        data: bytes,
-      },
-      link,
-      now + this.latency(link),
-    );
-  }
-
-  private datagramDropped(from: SimUDPPort, to: SimHost | null, port: number, length: number): void {
-    this.stats.datagramsDropped++;
-    this.tracer.record(this.current, TraceKind.udpDrop, from.host.id, from.address.port, to === null ? -1 : to.id, port, length);
-  }
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
 function checkSteps(value: number, name: string): void {
@@ -1110,7 +631,7 @@ export async function checkDeterminism(
   const hashes: [string, string] = [first.traceHash(), second.traceHash()];
   const a = first.trace();
   const b = second.trace();
-  const base = { seed, hashes, records: first.tracer.count };
+  const base = { seed, hashes, records: first.world.tracer.count };
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     if (a[i] !== b[i]) return { ...base, ok: false, divergence: { index: i, first: a[i], second: b[i] } };
   }
