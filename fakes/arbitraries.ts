@@ -33,11 +33,11 @@ export interface ScriptedChunkingData {
  * flight, if less); once the script is used up, each read delivers everything in flight
  * (`"coalesce"`: no more splits) or the rest of the first write (`"whole"`).
  *
- * It keeps a cursor, so one instance serves one run: use {@link ScriptedChunking.fresh} for
- * another. (While shrinking, fast-check passes the same instance of an input it did not change
- * to the next run; `simProperty` refreshes inputs for each run, a hand-written `fc.assert`
- * should call `fresh()`.) Every read of a connection (both directions, and every connection of a simulated
- * network) takes the next size, in the order the reads happen.
+ * Every read of a connection (both directions, and every connection of a simulated network)
+ * takes the next size, in the order the reads happen, so the script keeps a cursor. It never
+ * leaks from one run into another: `connectPair` and `SimNetwork` cut with a copy at its start
+ * ({@link ScriptedChunking.fresh}), and fast-check clones it (`fc.cloneMethod`) for every run
+ * and every shrink step that reuses it, in `simProperty` as in a hand-written `fc.assert`.
  */
 export class ScriptedChunking implements ChunkingPolicy {
   /** The sizes of the first reads. */
@@ -81,6 +81,11 @@ export class ScriptedChunking implements ChunkingPolicy {
   /** @returns the same script with its cursor at the start, for another run. */
   fresh(): ScriptedChunking {
     return new ScriptedChunking(this.sizes, this.then);
+  }
+
+  /** How fast-check gets a fresh copy for each run or shrink step that reuses this value. */
+  [fc.cloneMethod](): ScriptedChunking {
+    return this.fresh();
   }
 
   /** @returns the plain data. */

@@ -115,6 +115,13 @@ export interface ChunkingPolicy {
    * @returns how many bytes the next read delivers, from 1 to `queue.length`.
    */
   nextReadSize(queue: ByteQueue): number;
+  /**
+   * For a policy with state of its own (a script's cursor, a generator it seeded itself): the
+   * same policy at its start. The fakes that take a policy (`connectPair`, `SimNetwork`) call
+   * it and cut with the copy, so the same policy object gives the same reads every time it is
+   * handed over. A policy without it is used as it is.
+   */
+  fresh?(): ChunkingPolicy;
 }
 
 /** @returns a policy that delivers each write as one read, as an idle loopback socket does. */
@@ -180,7 +187,7 @@ export function randomChunks(seed: number | RandomSource, options: RandomChunksO
   }
   if (!Number.isInteger(maxMerge) || maxMerge < 2) throw new InvalidOptionError("maxMerge", `must be an integer >= 2, got ${maxMerge}`);
   const upTo = (n: number): number => 1 + Math.floor(rng.next() * n);
-  return {
+  const policy: ChunkingPolicy = {
     name: typeof seed === "number" ? `random-${seed}` : "random",
     nextReadSize(queue) {
       const count = queue.segmentCount;
@@ -193,4 +200,8 @@ export function randomChunks(seed: number | RandomSource, options: RandomChunksO
       return upTo(queue.segmentLength(0));
     },
   };
+  // Seeded from a number, the policy owns its generator and can start over; drawing from a
+  // shared generator, it is part of that generator's one stream of choices.
+  if (typeof seed === "number") policy.fresh = () => randomChunks(seed, options);
+  return policy;
 }

@@ -99,7 +99,7 @@ export type {
   SimConfig,
   SimConfigArbOptions,
 } from "./arbitraries.js";
-export { simProperty, refreshInputs, DEFAULT_SIM_PROPERTY_RUNS, DEFAULT_REPLAY_DIR, DEFAULT_REPORT_TRACE_LINES } from "./property.js";
+export { simProperty, DEFAULT_SIM_PROPERTY_RUNS, DEFAULT_REPLAY_DIR, DEFAULT_REPORT_TRACE_LINES } from "./property.js";
 export type { SimPropertyOptions, SimPropertyResult } from "./property.js";
 export {
   SimCaseContext,

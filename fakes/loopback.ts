@@ -423,14 +423,18 @@ export class Pump {
    * @param chunking - the policy that sizes reads.
    * @param maxSteps - the bound on rounds per `flush()`.
    */
+  /** The policy that sizes reads: a fresh copy of the one given, if it has state (see `ChunkingPolicy.fresh`). */
+  readonly chunking: ChunkingPolicy;
+
   constructor(
     readonly server: MemoryTransport,
     readonly client: MemoryTransport,
-    readonly chunking: ChunkingPolicy = wholeWrites(),
+    chunking: ChunkingPolicy = wholeWrites(),
     maxSteps: number = DEFAULT_PUMP_MAX_STEPS,
   ) {
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidOptionError("maxSteps", `must be a positive integer, got ${maxSteps}`);
     this.maxSteps = maxSteps;
+    this.chunking = chunking.fresh?.() ?? chunking;
   }
 
   /** True when nothing can move: every byte delivered (or blocked by a paused reader). */

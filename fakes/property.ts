@@ -10,7 +10,6 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { InvalidOptionError, PropertyFailedError } from "../runtime/errors.js";
-import { ScriptedChunking } from "./arbitraries.js";
 import { SimCaseContext, decodeInputs, encodeInputs, writeReplayFile } from "./replay.js";
 import type { Json, SimCaseBody } from "./replay.js";
 
@@ -105,10 +104,10 @@ export async function simProperty<T extends Record<string, unknown>>(
   if (options.seed !== undefined) params.seed = options.seed;
   if (options.path !== undefined) params.path = options.path;
   const record = fc.record(arbs) as unknown as fc.Arbitrary<T>;
+  // Stateful inputs (a chunking script's cursor) are cloned by fast-check itself for every run
+  // and shrink step that reuses them (`fc.cloneMethod`).
   const property = fc.asyncProperty(record, async (inputs) => {
-    // While shrinking, fast-check hands the same instance of every input it did not change to
-    // the next run; a chunking script has a cursor, so each run gets its own copy.
-    await body(refreshInputs(inputs), new SimCaseContext());
+    await body(inputs, new SimCaseContext());
   });
   const details = await fc.check(property, params);
   if (!details.failed) return { numRuns: details.numRuns, seed: details.seed };
@@ -132,7 +131,7 @@ export async function simProperty<T extends Record<string, unknown>>(
   let againError: unknown = null;
   let reproduced = false;
   try {
-    await body((encoded === null ? shrunk : decodeInputs(encoded)) as T, again);
+    await body((encoded === null ? fc.cloneIfNeeded(shrunk) : decodeInputs(encoded)) as T, again);
   } catch (error) {
     reproduced = true;
     againError = error;
@@ -178,24 +177,6 @@ export async function simProperty<T extends Record<string, unknown>>(
   const report = lines.join("\n");
   options.onReport?.(report);
   throw new PropertyFailedError(report, file, { cause: firstError });
-}
-
-/**
- * Copies what carries run state in a set of inputs (a {@link ScriptedChunking}'s cursor), in
- * arrays and plain objects at any depth; everything else is kept as is.
- *
- * @param value - drawn inputs.
- * @returns the inputs, with every chunking script at its start.
- */
-export function refreshInputs<T>(value: T): T {
-  if (value instanceof ScriptedChunking) return value.fresh() as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => refreshInputs(v)) as T;
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = refreshInputs(v);
-    return out as T;
-  }
-  return value;
 }
 
 function describeError(error: unknown): string {

@@ -124,8 +124,10 @@ export interface SimNetworkOptions {
    */
   links?: readonly LinkLatency[];
   /**
-   * How bytes in flight are cut into reads: a policy, or a function building one from the
-   * network's generator (so the cuts come from the seed).
+   * How bytes in flight are cut into reads: a policy (a policy with state of its own, such as a
+   * `ScriptedChunking`, is copied at its start, so the same object gives the same cuts in every
+   * network), or a function building one from the network's generator (so the cuts come from
+   * the seed).
    * @defaultValue `(random) => randomChunks(random)`: seeded splits and merges
    */
   chunking?: ChunkingPolicy | ((random: RandomSource) => ChunkingPolicy);
@@ -287,12 +289,13 @@ export class SimNetwork implements NondeterminismListener {
     const udpLossProbability = options.udpLossProbability ?? DEFAULT_UDP_LOSS_PROBABILITY;
     if (!(udpLossProbability >= 0 && udpLossProbability <= 1)) throw new InvalidOptionError("udpLossProbability", `must be in [0, 1], got ${udpLossProbability}`);
     const chunking = options.chunking ?? ((r: RandomSource) => randomChunks(r));
+    const policy = typeof chunking === "function" ? chunking(random) : chunking;
     this.world = new SimWorld({
       random,
       shuffleTies: options.shuffleTies === true,
       trace: options.trace ?? "lines",
       maxTraceLines: options.maxTraceLines ?? DEFAULT_MAX_TRACE_LINES,
-      chunking: typeof chunking === "function" ? chunking(random) : chunking,
+      chunking: policy.fresh?.() ?? policy,
       start,
       firstEphemeralPort,
       latency,

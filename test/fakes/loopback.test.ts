@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { byteByByte, coalesceAll, fixedChunks, randomChunks, wholeWrites } from "../../fakes/chunking.js";
 import type { ChunkingPolicy } from "../../fakes/chunking.js";
+import { ScriptedChunking } from "../../fakes/arbitraries.js";
 import { DEFAULT_HIGH_WATER_MARK } from "../../fakes/string-transport.js";
 import { connectPair, MemoryTransport, Pump } from "../../fakes/loopback.js";
 import {
@@ -485,5 +486,24 @@ describe("Pump over hand-built transports", () => {
     pump.flush();
     expect(pa.text()).toBe("hi");
     expect(pb.events).toEqual(["made"]);
+  });
+});
+
+describe("connectPair and stateful chunking policies", () => {
+  it("cuts with a fresh copy, so the same policy object gives the same reads in every pair", () => {
+    for (const policy of [randomChunks(5), new ScriptedChunking([1, 2, 1])]) {
+      const sizes: number[][] = [];
+      for (let run = 0; run < 2; run++) {
+        const server = new Recorder();
+        const client = new Recorder();
+        const pump = connectPair(server, client, { chunking: policy });
+        client.transport.write("abcdefghij");
+        client.transport.write("klmnop");
+        pump.flush();
+        sizes.push(server.chunks.map((c) => c.length));
+      }
+      expect(sizes[1], policy.name).toEqual(sizes[0]);
+      expect(sizes[0]!.length, policy.name).toBeGreaterThan(2);
+    }
   });
 });

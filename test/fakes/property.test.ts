@@ -9,6 +9,7 @@ import { Factory, Protocol } from "../../runtime/protocol.js";
 import { LineReceiver } from "../../runtime/protocols/line-receiver.js";
 import { ScriptedChunking, chunkingArb, simConfigArb, simNetworkOptions } from "../../fakes/arbitraries.js";
 import type { SimConfig } from "../../fakes/arbitraries.js";
+import { ByteQueue } from "../../fakes/chunking.js";
 import { simProperty } from "../../fakes/property.js";
 import { decodeInputs, encodeInputs, readReplayFile, replay } from "../../fakes/replay.js";
 import type { SimCaseContext } from "../../fakes/replay.js";
@@ -256,5 +257,71 @@ describe("replay encoding", () => {
   it("refuses what it cannot store, naming where it is", () => {
     expect(() => encodeInputs({ a: [1, () => 2] })).toThrow(/inputs\.a\[1\].*a function/);
     expect(() => encodeInputs({ m: new Map() })).toThrow(/inputs\.m.*Map/);
+  });
+});
+
+describe("stateful inputs are fresh for every run and every shrink step", () => {
+  /** Reads `bytes` bytes of single-byte writes dry with `chunking`, using up its script. */
+  function consume(chunking: ScriptedChunking, bytes: number): void {
+    const queue = new ByteQueue();
+    for (let i = 0; i < bytes; i++) queue.push(new Uint8Array(1));
+    while (queue.length > 0) queue.take(chunking.nextReadSize(queue));
+  }
+
+  it("simProperty: every run, shrink steps included, starts its chunking script at its first read", async () => {
+    const used: number[] = [];
+    // Inputs nested in a null-prototype record, as fc.record makes them with noNullPrototype: false.
+    const error = await simProperty(
+      { setup: fc.record({ chunking: chunkingArb({ maxReadSize: 3 }), n: fc.nat({ max: 50 }) }, { noNullPrototype: false }) },
+      ({ setup: { chunking, n } }) => {
+        used.push(chunking.used);
+        consume(chunking, 64);
+        if (n > 10 && chunking.sizes.length > 2) throw new Error("planted");
+      },
+      { seed: 5, numRuns: 200, replayDir: null },
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    expect((error as PropertyFailedError).message).not.toContain("WARNING");
+    expect(used.length).toBeGreaterThan(20);
+    expect(used.filter((u) => u !== 0)).toEqual([]);
+  });
+
+  it("a hand-written fc.assert gets fresh chunkings too, with no refresh by the user", () => {
+    const used: number[] = [];
+    const details = fc.check(
+      fc.property(chunkingArb({ maxReadSize: 3 }), fc.nat({ max: 50 }), (chunking, n) => {
+        used.push(chunking.used);
+        consume(chunking, 64);
+        return !(n > 10 && chunking.sizes.length > 2);
+      }),
+      { seed: 6, numRuns: 200 },
+    );
+    expect(details.failed).toBe(true);
+    expect(details.numShrinks).toBeGreaterThan(0);
+    expect(used.filter((u) => u !== 0)).toEqual([]);
+  });
+
+  it("the same 100 drawn inputs run twice give 100/100 identical traces, payloads included", async () => {
+    let runs = 0;
+    let identical = 0;
+    await simProperty<LinesCase>(
+      linesArbs,
+      async (inputs, ctx) => {
+        const traces: string[][] = [];
+        for (let i = 0; i < 2; i++) {
+          const before = ctx.networks.length;
+          await linesBody((lines) => new CorrectParser(lines))(inputs, ctx);
+          traces.push(ctx.networks[before]!.trace());
+        }
+        runs++;
+        if (JSON.stringify(traces[0]) === JSON.stringify(traces[1])) identical++;
+      },
+      { seed: 17, numRuns: 100, replayDir: null },
+    );
+    expect(runs).toBe(100);
+    expect(identical).toBe(100);
   });
 });
