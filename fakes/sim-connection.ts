@@ -281,8 +281,16 @@ export class SimConnectAttempt<P extends Protocol = Protocol> {
     this.timer = null;
   }
 
-  /** @internal The established connection was lost. */
+  /**
+   * @internal The client's end was lost: once connected, the connection ends; before the
+   * handshake completed (a reset between accept and SYN-ACK), the connect fails with the
+   * reason, as `connect(2)` does.
+   */
   lost(reason: Error): void {
+    if (this.state === "connecting") {
+      this.fail(reason);
+      return;
+    }
     if (this.state !== "connected") return;
     this.state = "disconnected";
     if (this.factory instanceof ClientFactory) this.factory.clientConnectionLost(this.connector, reason);

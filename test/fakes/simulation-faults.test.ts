@@ -175,4 +175,43 @@ describe("SimNetwork faults", () => {
       net.at(0, { kind: "heal" });
     }).toThrow(/at/);
   });
+
+  it("a reset between accept and the end of the handshake fails the connect with the reset, at once", async () => {
+    const net = new SimNetwork({ latency: fixedLatency(1), chunking: wholeWrites() });
+    net.host(A, { boot: (r) => void r.listen("tcp:80", echoFactory()) });
+    const b = net.host(B);
+    let failure: unknown = null;
+    let failedAt = -1;
+    // The SYN leaves at 1 ms and is accepted at 2 ms; the SYN-ACK would reach the client at 3 ms.
+    b.callLater(1, () => {
+      b.connect(`tcp:${A}:80:timeout=30`, new Factory(Recorder)).addErrback((e: unknown) => {
+        failure = e;
+        failedAt = net.now();
+      });
+    });
+    net.at(2.5, { kind: "reset" });
+    await net.runUntilIdle();
+    expect(failure).toBeInstanceOf(ConnectionResetError);
+    expect(failedAt).toBe(2.5);
+    expect(net.traceText()).toMatch(/2\.500ms connect c0 .* failed: ConnectionResetError/);
+    expect(net.now()).toBeLessThan(30_000);
+  });
+
+  it("a server that crashes before the handshake ends fails the connect with a reset one latency later", async () => {
+    const net = new SimNetwork({ latency: fixedLatency(1), chunking: wholeWrites() });
+    net.host(A, { boot: (r) => void r.listen("tcp:80", echoFactory()) });
+    const b = net.host(B);
+    let failure: unknown = null;
+    let failedAt = -1;
+    b.callLater(1, () => {
+      b.connect(`tcp:${A}:80:timeout=30`, new Factory(Recorder)).addErrback((e: unknown) => {
+        failure = e;
+        failedAt = net.now();
+      });
+    });
+    net.at(2.5, { kind: "crash", host: A });
+    await net.runUntilIdle();
+    expect(failure).toBeInstanceOf(ConnectionResetError);
+    expect(failedAt).toBe(3.5);
+  });
 });
