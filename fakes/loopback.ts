@@ -98,6 +98,8 @@ export class MemoryTransport implements Transport {
   onConnectionLost: ((reason: Error) => void) | null = null;
   /** Called whenever this side has new work for the driver (bytes, a close, reading resumed). */
   onActivity: (() => void) | null = null;
+  /** Told of each write ignored because this side was closing or closed (a simulated network traces it). */
+  onWriteRefused: ((data: Uint8Array) => void) | null = null;
   readonly highWaterMark: number;
   /** See {@link MemoryTransportOptions.lowWaterMark}. */
   readonly lowWaterMark: number;
@@ -150,6 +152,7 @@ export class MemoryTransport implements Transport {
   write(data: Uint8Array | string): void {
     if (this.closeRequested || this.writeClosed || this.aborted || this.lost) {
       this.writesAfterClose++;
+      this.onWriteRefused?.(toBytes(data));
       return;
     }
     const bytes = toBytes(data);

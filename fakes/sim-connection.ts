@@ -9,6 +9,7 @@
 import { Deferred } from "../runtime/deferred.js";
 import type { TcpClientEndpoint } from "../runtime/endpoints.js";
 import {
+  BrokenPipeError,
   CancelledError,
   ConnectionAborted,
   ConnectionDone,
@@ -51,6 +52,15 @@ export const REASON_NAMES = [
   "ConnectionRefusedByFactoryError",
   "crashed",
   "other",
+  "BrokenPipeError",
+] as const;
+
+/** Why a write was ignored, as the trace names it, by code. */
+export const REFUSED_WRITE_REASONS = [
+  "after close (ignored)",
+  "after the connection was lost (ignored)",
+  "after its write half was shut (ignored)",
+  "after its write half was shut by a fault: BrokenPipeError",
 ] as const;
 
 /** @returns the trace code of a `connectionLost` or connect-failure reason. */
@@ -64,6 +74,7 @@ export function reasonCode(reason: Error): number {
   if (reason instanceof CancelledError) return 6;
   if (reason instanceof DNSLookupError) return 7;
   if (reason instanceof ConnectionRefusedByFactoryError) return 8;
+  if (reason instanceof BrokenPipeError) return 11;
   return 10;
 }
 
@@ -78,6 +89,8 @@ export class SimConnection {
   /** Server-to-client bytes (and the SYN-ACK before them). */
   readonly down: SimPipe;
   private lostSides = 0;
+  /** Bit per side (1 client, 2 server) whose write half a `halfClose` fault shut. */
+  private shutByFault = 0;
 
   /** @internal */
   constructor(
@@ -118,6 +131,12 @@ export class SimConnection {
     server.onConnectionLost = (reason) => {
       this.sideLost(1, reason);
     };
+    client.onWriteRefused = (data) => {
+      this.writeRefused(0, data);
+    };
+    server.onWriteRefused = (data) => {
+      this.writeRefused(1, data);
+    };
   }
 
   /** The client's host. */
@@ -143,6 +162,29 @@ export class SimConnection {
   /** @internal The SYN-ACK reached the client. */
   established(): void {
     this.attempt.established(this);
+  }
+
+  /**
+   * @internal A `halfClose` fault shuts the write half of one side, as if its program had
+   * (the peer reads EOF after the bytes in flight). Unlike its program, it does not know: its
+   * next write fails the connection with `BrokenPipeError`, as a write after `shutdown(2)` does.
+   */
+  shutWrite(side: 0 | 1): void {
+    const t = side === 0 ? this.client : this.server;
+    if (t.writeClosed || t.closeRequested || t.aborted || t.lost) return;
+    this.shutByFault |= side === 0 ? 1 : 2;
+    t.loseWriteConnection();
+  }
+
+  private writeRefused(side: 0 | 1, data: Uint8Array): void {
+    const t = side === 0 ? this.client : this.server;
+    const byFault = !t.lost && !t.aborted && !t.closeRequested && (this.shutByFault & (side === 0 ? 1 : 2)) !== 0;
+    const reason = t.lost ? 1 : t.aborted || t.closeRequested ? 0 : byFault ? 3 : 2;
+    this.net.tracer.record(this.net.current, TraceKind.writeRefused, this.id, side, data.length, reason);
+    if (!byFault) return;
+    const pipe = side === 0 ? this.up : this.down;
+    pipe.abortReason = new BrokenPipeError("write after a halfClose fault shut this side's write half");
+    t.abortConnection();
   }
 
   /**

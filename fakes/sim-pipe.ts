@@ -62,6 +62,8 @@ export class SimPipe extends SimEvent {
   private parked = false;
   /** True while bytes wait for `dst` to resume reading. */
   waitingForReader = false;
+  /** What `src` is lost with when it aborts: `ConnectionAborted` unless set (a write after a fault shut its write half: EPIPE). */
+  abortReason: Error | null = null;
 
   /** @internal */
   constructor(
@@ -177,7 +179,7 @@ export class SimPipe extends SimEvent {
       this.queued = 0;
       this.rstAt = now + net.latency(this.link);
       try {
-        src.finish(new ConnectionAborted());
+        src.finish(this.abortReason ?? new ConnectionAborted());
       } finally {
         this.schedule();
       }

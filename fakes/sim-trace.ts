@@ -161,4 +161,5 @@ export const TraceKind = {
   restart: 15,
   boot: 16,
   synLost: 17,
+  writeRefused: 18,
 } as const;

@@ -25,7 +25,7 @@ import { toBytes } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
 import type { MemoryTransportOptions } from "./loopback.js";
 import type { SeededRandom } from "./random.js";
-import { REASON_NAMES, SimConnectAttempt, SimConnection } from "./sim-connection.js";
+import { REASON_NAMES, REFUSED_WRITE_REASONS, SimConnectAttempt, SimConnection } from "./sim-connection.js";
 import type { ConnectionWorld } from "./sim-connection.js";
 import { describeFault } from "./sim-faults.js";
 import type { SimFault } from "./sim-faults.js";
@@ -422,25 +422,28 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
   /** Strikes with `fault` now. */
   inject(fault: SimFault): void {
     this.stats.faults++;
-    this.tracer.note(this.current, TraceKind.fault, describeFault(fault));
-    switch (fault.kind) {
-      case "reset": {
-        const conn = this.pickConnection(fault.host, fault.pick);
-        if (conn === undefined) return;
-        for (const t of [conn.client, conn.server]) {
-          if (!t.lost) {
-            this.tracer.record(this.current, TraceKind.rst, conn.id, t === conn.client ? 1 : 0);
-            t.finish(new ConnectionResetError("the network reset the connection"));
-          }
+    const now = this.current;
+    if (fault.kind === "reset" || fault.kind === "halfClose") {
+      // The trace names the connection the fault picked.
+      const conn = this.pickConnection(fault.host, fault.pick);
+      const side = fault.kind === "halfClose" && fault.side === "server" ? 1 : 0;
+      const target = conn === undefined ? "no open connection" : fault.kind === "reset" ? `c${conn.id}` : `c${conn.id} ${side === 0 ? "client" : "server"} side`;
+      this.tracer.note(now, TraceKind.fault, `${describeFault(fault)} -> ${target}`);
+      if (conn === undefined) return;
+      if (fault.kind === "halfClose") {
+        conn.shutWrite(side);
+        return;
+      }
+      for (const t of [conn.client, conn.server]) {
+        if (!t.lost) {
+          this.tracer.record(now, TraceKind.rst, conn.id, t === conn.client ? 1 : 0);
+          t.finish(new ConnectionResetError("the network reset the connection"));
         }
-        return;
       }
-      case "halfClose": {
-        const conn = this.pickConnection(fault.host, fault.pick);
-        if (conn === undefined) return;
-        (fault.side === "server" ? conn.server : conn.client).loseWriteConnection();
-        return;
-      }
+      return;
+    }
+    this.tracer.note(now, TraceKind.fault, describeFault(fault));
+    switch (fault.kind) {
       case "partition":
         for (const a of fault.a) for (const b of fault.b) if (a !== b) this.linkBetween(this.requireHost(a), this.requireHost(b)).partitioned = true;
         return;
@@ -575,6 +578,8 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
         return `${t} restart ${host(r.a)}`;
       case TraceKind.boot:
         return `${t} boot ${host(r.a)} (life ${r.b})`;
+      case TraceKind.writeRefused:
+        return `${t} c${r.a} ${r.b === 0 ? "client" : "server"} side: write of ${r.c} bytes ${REFUSED_WRITE_REASONS[r.d] ?? "?"}`;
       default:
         return `${t} record ${r.kind} ${r.a} ${r.b} ${r.c} ${r.d} ${r.e}`;
     }
