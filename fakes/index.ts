@@ -59,11 +59,11 @@ export type {
   SimNetworkOptions,
   SimRunOptions,
   DeterminismReport,
-  NondeterminismMode,
-  NondeterminismRecord,
   DrainMode,
   LinkLatency,
 } from "./simulation.js";
+export { NondeterminismGuard, runAsTestedCode, DEFAULT_MAX_NONDETERMINISM_RECORDS } from "./nondeterminism-guard.js";
+export type { NondeterminismGuardOptions, NondeterminismMode, NondeterminismRecord } from "./nondeterminism-guard.js";
 export { SimHost, SimListeningPort, SimUDPPort, LOOPBACK_ADDRESS } from "./sim-host.js";
 export type { SimHostOptions } from "./sim-host.js";
 export type { SimStats } from "./sim-world.js";

@@ -28,6 +28,8 @@ import {
 import type { Address, Producer, Protocol, PushProducer, Transport } from "../runtime/protocol.js";
 import { ByteQueue, toBytes, wholeWrites } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
+import { drainMicrotasks } from "./microtask-activity.js";
+import { runAsTestedCode } from "./nondeterminism-guard.js";
 import { DEFAULT_HIGH_WATER_MARK } from "./string-transport.js";
 
 /** The default buffered bytes at or below which a paused producer is resumed: drained. */
@@ -446,14 +448,12 @@ export class Pump {
   }
 
   /**
-   * Runs one round.
+   * Runs one round. The protocols' code runs under the active nondeterminism guard, if any.
    *
    * @returns true when anything moved.
    */
   pump(): boolean {
-    const a = this.step(this.client);
-    const b = this.step(this.server);
-    return a || b;
+    return runAsTestedCode(() => this.round());
   }
 
   /**
@@ -464,13 +464,43 @@ export class Pump {
    *   moved something: the two sides keep each other busy without end.
    */
   flush(): number {
-    let rounds = 0;
-    while (this.pump()) {
-      if (++rounds >= this.maxSteps && !this.idle) {
-        throw new ReactorStalledError(rounds, "in-memory pump still has bytes to move");
+    return runAsTestedCode(() => {
+      let rounds = 0;
+      while (this.round()) {
+        if (++rounds >= this.maxSteps && !this.idle) {
+          throw new ReactorStalledError(rounds, "in-memory pump still has bytes to move");
+        }
       }
+      return rounds;
+    });
+  }
+
+  /**
+   * Runs rounds until nothing moves, letting microtasks run whenever the bytes stop, so
+   * async/await code on either side (a continuation that writes, reads on or closes) runs too:
+   * it returns once both sides wait on something the pump cannot give. What a test of async
+   * code over `connectPair` awaits instead of a hand-written flush loop.
+   *
+   * @returns how many rounds moved something.
+   * @throws ReactorStalledError (`WL_ERR_REACTOR_STALLED`) when the sides keep each other busy
+   *   past `maxSteps` rounds, or past `maxSteps` turns of async code.
+   */
+  async flushAsync(): Promise<number> {
+    let rounds = 0;
+    for (let turns = 0; ; turns++) {
+      await drainMicrotasks();
+      if (this.idle) return rounds;
+      if (turns >= this.maxSteps || rounds >= this.maxSteps) {
+        throw new ReactorStalledError(rounds, `in-memory pump still has bytes to move after ${turns} turns of async code`);
+      }
+      rounds += this.flush();
     }
-    return rounds;
+  }
+
+  private round(): boolean {
+    const a = this.step(this.client);
+    const b = this.step(this.server);
+    return a || b;
   }
 
   private step(side: MemoryTransport): boolean {
@@ -514,7 +544,9 @@ export function connectPair(serverProtocol: Protocol, clientProtocol: Protocol, 
   const client = new MemoryTransport(clientAddress, serverAddress, water);
   MemoryTransport.link(server, client);
   const pump = new Pump(server, client, options.chunking ?? wholeWrites(), options.maxSteps ?? DEFAULT_PUMP_MAX_STEPS);
-  server.attach(serverProtocol);
-  client.attach(clientProtocol);
+  runAsTestedCode(() => {
+    server.attach(serverProtocol);
+    client.attach(clientProtocol);
+  });
   return pump;
 }

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { InvalidOptionError, PropertyFailedError } from "../runtime/errors.js";
-import { SimCaseContext, decodeInputs, encodeInputs, writeReplayFile } from "./replay.js";
+import { SimCaseContext, decodeInputs, encodeInputs, runCase, writeReplayFile } from "./replay.js";
 import type { Json, SimCaseBody } from "./replay.js";
 
 /** Options for {@link simProperty}. */
@@ -107,7 +107,7 @@ export async function simProperty<T extends Record<string, unknown>>(
   // Stateful inputs (a chunking script's cursor) are cloned by fast-check itself for every run
   // and shrink step that reuses them (`fc.cloneMethod`).
   const property = fc.asyncProperty(record, async (inputs) => {
-    await body(inputs, new SimCaseContext());
+    await runCase(body, inputs, new SimCaseContext());
   });
   const details = await fc.check(property, params);
   if (!details.failed) return { numRuns: details.numRuns, seed: details.seed };
@@ -131,7 +131,7 @@ export async function simProperty<T extends Record<string, unknown>>(
   let againError: unknown = null;
   let reproduced = false;
   try {
-    await body((encoded === null ? fc.cloneIfNeeded(shrunk) : decodeInputs(encoded)) as T, again);
+    await runCase(body, (encoded === null ? fc.cloneIfNeeded(shrunk) : decodeInputs(encoded)) as T, again);
   } catch (error) {
     reproduced = true;
     againError = error;

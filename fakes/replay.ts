@@ -14,6 +14,7 @@ import { dirname } from "node:path";
 import { InvalidOptionError, ReplayMismatchError } from "../runtime/errors.js";
 import { ScriptedChunking } from "./arbitraries.js";
 import type { ScriptedChunkingData } from "./arbitraries.js";
+import { NondeterminismGuard } from "./nondeterminism-guard.js";
 import { SimNetwork } from "./simulation.js";
 import type { SimNetworkOptions } from "./simulation.js";
 
@@ -80,6 +81,20 @@ export class SimCaseContext {
 /** A property body: runs one case. */
 export type SimCaseBody<T> = (inputs: T, ctx: SimCaseContext) => unknown;
 
+/**
+ * Runs one case as `simProperty` and `replay` do: the body, and every async continuation it
+ * starts, under a nondeterminism guard; a body that passes but used real time or randomness
+ * (outside its networks' runs, which have their own guards: in a `connectPair` pump, say)
+ * fails with the guard's error.
+ *
+ * @throws what the body throws; NondeterminismError (`WL_ERR_NONDETERMINISM`) listing each use.
+ */
+export async function runCase<T>(body: SimCaseBody<T>, inputs: T, ctx: SimCaseContext): Promise<void> {
+  const guard = new NondeterminismGuard();
+  await guard.run(() => body(inputs, ctx));
+  guard.check();
+}
+
 /** What {@link replay} returns when the replayed case passes. */
 export interface ReplayOutcome<T> {
   /** The inputs read from the file. */
@@ -109,7 +124,7 @@ export async function replay<T>(file: string, body: SimCaseBody<T>): Promise<Rep
   const ctx = new SimCaseContext();
   let failure: { error: unknown } | null = null;
   try {
-    await body(inputs, ctx);
+    await runCase(body, inputs, ctx);
   } catch (error) {
     failure = { error };
   }

@@ -19,7 +19,8 @@
  * - `sim-scheduler.ts`: the one event queue.
  * - `sim-trace.ts`: the trace and its incremental hash.
  * - `sim-faults.ts`: faults as data, for hand-written or generated fault plans.
- * - `sim-nondeterminism.ts`: catches real time and randomness used inside a run.
+ * - `nondeterminism-guard.ts`, `microtask-activity.ts` (shared with the other fakes): catch
+ *   real time and randomness used inside a run; tell when microtasks must run.
  *
  * @example
  * ```ts
@@ -38,11 +39,7 @@
  * @module
  */
 
-import {
-  InvalidOptionError,
-  NondeterminismError,
-  ReactorStateError,
-} from "../runtime/errors.js";
+import { InvalidOptionError, ReactorStateError } from "../runtime/errors.js";
 import { randomChunks } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
 import { FIRST_EPHEMERAL_PORT } from "./memory-reactor.js";
@@ -54,16 +51,9 @@ import { isLoopbackName } from "./sim-host.js";
 import type { SimHost, SimHostOptions } from "./sim-host.js";
 import { DEFAULT_LATENCY, validateLatency } from "./sim-latency.js";
 import type { LatencyModel } from "./sim-latency.js";
-import {
-  enterSync,
-  exitSync,
-  installGuard,
-  realSetImmediate,
-  runGuarded,
-  takeMicrotaskActivity,
-  uninstallGuard,
-} from "./sim-nondeterminism.js";
-import type { NondeterminismListener } from "./sim-nondeterminism.js";
+import { drainMicrotasks, takeMicrotaskActivity, unwatchMicrotasks, watchMicrotasks } from "./microtask-activity.js";
+import { NondeterminismGuard } from "./nondeterminism-guard.js";
+import type { NondeterminismMode, NondeterminismRecord } from "./nondeterminism-guard.js";
 import { DEFAULT_MAX_TRACE_LINES } from "./sim-trace.js";
 import type { TraceMode } from "./sim-trace.js";
 import { SimWorld, pairKey } from "./sim-world.js";
@@ -76,25 +66,12 @@ export const DEFAULT_SIM_MAX_STEPS = 1_000_000;
 /** The default chance that a UDP datagram is lost: none. */
 export const DEFAULT_UDP_LOSS_PROBABILITY = 0;
 
-/** What a run does when simulated code uses real time or randomness. */
-export type NondeterminismMode = "throw" | "warn" | "off";
-
 /**
  * When a run lets microtasks run between events: `"always"` after every event (one macrotask
  * boundary each), `"auto"` only after events during which a promise was created or settled, or
  * `queueMicrotask`/`process.nextTick` was called.
  */
 export type DrainMode = "auto" | "always";
-
-/** One use of real time or randomness seen inside a run. */
-export interface NondeterminismRecord {
-  /** The global used, such as `Math.random`. */
-  readonly api: string;
-  /** The caller's stack frame. */
-  readonly where: string;
-  /** The virtual time it happened at. */
-  readonly time: number;
-}
 
 /** A per-link latency override. */
 export interface LinkLatency {
@@ -149,16 +126,17 @@ export interface SimNetworkOptions {
    */
   maxTraceLines?: number;
   /**
-   * What to do when code inside a run uses `setTimeout`, `setInterval`, `setImmediate`,
-   * `Date.now`, `performance.now` or `Math.random`: `"throw"` a NondeterminismError at the
-   * call (and fail the run), `"warn"` (record it, call `onNondeterminism`, let the call
-   * through), or `"off"`.
-   * @defaultValue "throw"
+   * What to do when code inside a run reads real time or randomness (`Date.now`, `new Date()`,
+   * `performance.now`, `process.hrtime`, `Math.random`, `crypto.randomInt`, real timers, ...;
+   * the list is in `nondeterminism-guard.ts`): `"fail"` lets the call through, records it with
+   * its stack, and fails the run at its end with one `NondeterminismError` listing every use;
+   * `"warn"` records and tells `onNondeterminism` without failing; `"off"` ignores it.
+   * @defaultValue "fail"
    */
   nondeterminism?: NondeterminismMode;
   /**
-   * Told of each use in `"warn"` mode.
-   * @defaultValue prints a warning with `console.warn`
+   * Told of each use as it happens.
+   * @defaultValue none in `"fail"` mode; a `console.warn` line in `"warn"` mode
    */
   onNondeterminism?: (record: NondeterminismRecord) => void;
   /**
@@ -225,12 +203,6 @@ export interface DeterminismReport {
   };
 }
 
-function drainMicrotasks(): Promise<void> {
-  return new Promise((resolve) => {
-    realSetImmediate(resolve);
-  });
-}
-
 /**
  * A seeded simulated network of hosts that are full reactors. A test helper.
  *
@@ -245,14 +217,13 @@ function drainMicrotasks(): Promise<void> {
  * await net.runUntilIdle();
  * ```
  */
-export class SimNetwork implements NondeterminismListener {
+export class SimNetwork {
   /** The seed. */
   readonly seed: number;
   /** @internal The state and the engine. */
   readonly world: SimWorld;
-  private readonly violations: NondeterminismRecord[] = [];
-  private readonly nondeterminismMode: NondeterminismMode;
-  private readonly onNondeterminismHook: (record: NondeterminismRecord) => void;
+  private readonly guard: NondeterminismGuard;
+  private readonly clock = (): number => this.world.current;
   private readonly drainMode: DrainMode;
   private readonly maxSteps: number;
   private running = false;
@@ -277,12 +248,9 @@ export class SimNetwork implements NondeterminismListener {
       validateLatency(link.latency, `links[${link.a},${link.b}].latency`);
       linkOverrides.set(pairKey(link.a, link.b), link.latency);
     }
-    this.nondeterminismMode = options.nondeterminism ?? "throw";
-    this.onNondeterminismHook =
-      options.onNondeterminism ??
-      ((record) => {
-        console.warn(`wirelab SimNetwork: ${record.api} used at ${record.where} (virtual time ${record.time} ms)`);
-      });
+    const guardOptions: ConstructorParameters<typeof NondeterminismGuard>[0] = { mode: options.nondeterminism ?? "fail" };
+    if (options.onNondeterminism !== undefined) guardOptions.onNondeterminism = options.onNondeterminism;
+    this.guard = new NondeterminismGuard(guardOptions);
     this.drainMode = options.drain ?? "auto";
     this.maxSteps = options.maxSteps ?? DEFAULT_SIM_MAX_STEPS;
     checkSteps(this.maxSteps, "maxSteps");
@@ -378,9 +346,9 @@ export class SimNetwork implements NondeterminismListener {
     return [...this.world.conns.values()];
   }
 
-  /** Uses of real time or randomness seen during runs (in any mode but `"off"`). */
+  /** Uses of real time or randomness seen during runs (in any mode but `"off"`), oldest first. */
   nondeterminism(): readonly NondeterminismRecord[] {
-    return this.violations;
+    return this.guard.violations();
   }
   // -------------------------------------------------------------------------------------------
   // Running
@@ -388,23 +356,27 @@ export class SimNetwork implements NondeterminismListener {
   /**
    * Runs events in due order until none is left or the next is past `until`, letting
    * microtasks run between events (see {@link DrainMode}), so `await` continuations happen
-   * at the virtual time they belong to. Real time and randomness are guarded meanwhile.
+   * at the virtual time they belong to. Real time and randomness are guarded meanwhile (see
+   * {@link SimNetworkOptions.nondeterminism}).
    *
    * @throws ReactorStalledError (`WL_ERR_REACTOR_STALLED`) past `maxSteps` events, saying
    *   where it stopped; the first error a host's error hook received (by default, any error
-   *   thrown by simulated code); NondeterminismError (`WL_ERR_NONDETERMINISM`) in `"throw"` mode.
+   *   thrown by simulated code); at the end of a run that was otherwise fine,
+   *   NondeterminismError (`WL_ERR_NONDETERMINISM`) listing each use of real time or
+   *   randomness, in `"fail"` mode.
    */
   async run(options: SimRunOptions = {}): Promise<void> {
     const until = options.until ?? Infinity;
     const maxSteps = options.maxSteps ?? this.maxSteps;
     this.beginRun(until, maxSteps);
-    installGuard();
+    watchMicrotasks();
     try {
-      await runGuarded(this, () => this.loop(until, maxSteps));
+      await this.guard.run(() => this.loop(until, maxSteps), this.clock);
     } finally {
-      uninstallGuard();
+      unwatchMicrotasks();
       this.running = false;
     }
+    this.guard.check();
   }
 
   /**
@@ -428,29 +400,34 @@ export class SimNetwork implements NondeterminismListener {
     const until = options.until ?? Infinity;
     const maxSteps = options.maxSteps ?? this.maxSteps;
     this.beginRun(until, maxSteps);
-    installGuard();
-    const previous = enterSync(this);
+    watchMicrotasks();
     try {
-      takeMicrotaskActivity();
-      let steps = 0;
-      const world = this.world;
-      for (;;) {
-        this.throwFailure();
-        const next = world.scheduler.peek();
-        if (next === undefined || next.time > until) break;
-        if (++steps > maxSteps) throw world.stalled(steps - 1);
-        world.step(next);
-        if (takeMicrotaskActivity()) {
-          throw new ReactorStateError(`runSync(): ${next.describe()} created or settled a promise; async code needs run() or runUntilIdle()`);
-        }
-      }
-      this.throwFailure();
-      if (until !== Infinity && until > world.current) world.current = until;
+      this.guard.runSync(() => {
+        this.loopSync(until, maxSteps);
+      }, this.clock);
     } finally {
-      exitSync(previous);
-      uninstallGuard();
+      unwatchMicrotasks();
       this.running = false;
     }
+    this.guard.check();
+  }
+
+  private loopSync(until: number, maxSteps: number): void {
+    takeMicrotaskActivity();
+    let steps = 0;
+    const world = this.world;
+    for (;;) {
+      this.throwFailure();
+      const next = world.scheduler.peek();
+      if (next === undefined || next.time > until) break;
+      if (++steps > maxSteps) throw world.stalled(steps - 1);
+      world.step(next);
+      if (takeMicrotaskActivity()) {
+        throw new ReactorStateError(`runSync(): ${next.describe()} created or settled a promise; async code needs run() or runUntilIdle()`);
+      }
+    }
+    this.throwFailure();
+    if (until !== Infinity && until > world.current) world.current = until;
   }
 
   private beginRun(until: number, maxSteps: number): void {
@@ -485,21 +462,6 @@ export class SimNetwork implements NondeterminismListener {
     const failure = this.world.takeFailure();
     if (failure !== null) throw failure;
   }
-
-  /** @internal */
-  onNondeterminism(api: string, where: string): void {
-    if (this.nondeterminismMode === "off") return;
-    const record: NondeterminismRecord = { api, where, time: this.world.current };
-    this.violations.push(record);
-    if (this.nondeterminismMode === "warn") {
-      this.onNondeterminismHook(record);
-      return;
-    }
-    const error = new NondeterminismError(api, where);
-    this.world.fail(error);
-    throw error;
-  }
-
 
   // -------------------------------------------------------------------------------------------
   // Faults

@@ -165,21 +165,54 @@ export class ReactorStalledError extends WirelabError {
   }
 }
 
+/** One use of real time or randomness by code under test, as {@link NondeterminismError} lists it. */
+export interface NondeterminismViolation {
+  /** What was used, such as `Math.random`, `new Date()` or `crypto.randomUUID`. */
+  readonly api: string;
+  /** The first stack frame of the caller. */
+  readonly where: string;
+  /** The caller's stack, from that frame on. */
+  readonly stack: string;
+  /** The virtual time it happened at, when a fake clock was running; null otherwise. */
+  readonly time: number | null;
+}
+
+/** The most uses a {@link NondeterminismError} message names; the error's `violations` holds them all. */
+const NAMED_VIOLATIONS = 5;
+
 /**
- * Code running inside a deterministic simulation reached for real time or randomness
- * (`setTimeout`, `setInterval`, `setImmediate`, `Date.now`, `performance.now`, `Math.random`),
- * which would make the run impossible to replay from its seed.
+ * Code under test on the fakes (a simulation run, a Clock's timed call, a Pump's delivery)
+ * reached for real time or randomness (`Date.now`, `new Date()`, `performance.now`,
+ * `process.hrtime`, `Math.random`, `crypto.randomInt`, `setTimeout`, ...), which would make the
+ * run impossible to replay from its seed. The uses were let through and recorded; this error
+ * fails the run at its end and lists them.
  */
 export class NondeterminismError extends WirelabError {
-  /** The global that was used, such as `Math.random`. */
+  /** Every use recorded, in order. */
+  readonly violations: readonly NondeterminismViolation[];
+  /** Uses seen past the guard's record bound: counted, not recorded. */
+  readonly omitted: number;
+  /** The first use's API (as `violations[0].api`). */
   readonly api: string;
-  /** The first stack frame outside the simulation, where the call came from. */
+  /** The first use's caller (as `violations[0].where`). */
   readonly where: string;
 
-  constructor(api: string, where: string) {
-    super("WL_ERR_NONDETERMINISM", `${api} was called inside a simulation (at ${where}): use the reactor's clock and random() instead`);
-    this.api = api;
-    this.where = where;
+  constructor(violations: readonly NondeterminismViolation[], omitted = 0) {
+    const first = violations[0];
+    const total = violations.length + omitted;
+    const named = violations
+      .slice(0, NAMED_VIOLATIONS)
+      .map((v) => `${v.api} at ${v.where}${v.time === null ? "" : ` (virtual time ${v.time} ms)`}`)
+      .join("; ");
+    const rest = total > NAMED_VIOLATIONS ? `; ... and ${total - Math.min(NAMED_VIOLATIONS, violations.length)} more` : "";
+    super(
+      "WL_ERR_NONDETERMINISM",
+      `real time or randomness was used by code under test ${total} time${total === 1 ? "" : "s"}: ${named}${rest}; use the reactor's clock and random() instead`,
+    );
+    this.violations = violations;
+    this.omitted = omitted;
+    this.api = first?.api ?? "";
+    this.where = first?.where ?? "";
   }
 }
 

@@ -15,6 +15,7 @@ import {
   ReactorStalledError,
 } from "../../runtime/errors.js";
 import { Protocol } from "../../runtime/protocol.js";
+import { StreamProtocol } from "../../runtime/stream.js";
 import type { PullProducer, PushProducer } from "../../runtime/protocol.js";
 
 const dec = new TextDecoder();
@@ -505,5 +506,48 @@ describe("connectPair and stateful chunking policies", () => {
       expect(sizes[1], policy.name).toEqual(sizes[0]);
       expect(sizes[0]!.length, policy.name).toBeGreaterThan(2);
     }
+  });
+});
+
+describe("Pump.flushAsync", () => {
+  it("lets await continuations run between rounds: an async client and server finish with no hand-written loop", async () => {
+    const server = new StreamProtocol({}, (conn) => {
+      void (async () => {
+        for await (const line of conn.lines()) await conn.write(`${dec.decode(line).toUpperCase()}\n`);
+        await conn.close();
+      })();
+    });
+    const client = new StreamProtocol();
+    const pump = connectPair(server, client, { chunking: byteByByte() });
+    const replies = (async () => {
+      const conn = client.connection;
+      const got: string[] = [];
+      for (const word of ["one", "two", "three"]) {
+        await conn.write(`${word}\n`);
+        got.push(dec.decode(await conn.readLine()));
+      }
+      await conn.close();
+      return got;
+    })();
+    const rounds = await pump.flushAsync();
+    expect(rounds).toBeGreaterThan(10);
+    expect(await replies).toEqual(["ONE", "TWO", "THREE"]);
+    expect(pump.idle).toBe(true);
+    expect(pump.client.lost && pump.server.lost).toBe(true);
+  });
+
+  it("stops at its step bound when two async sides keep each other busy", async () => {
+    class PingForever extends Protocol {
+      override connectionMade(): void {
+        this.transport.write("x");
+      }
+      override dataReceived(data: Uint8Array): void {
+        void Promise.resolve().then(() => {
+          this.transport.write(data);
+        });
+      }
+    }
+    const pump = connectPair(new PingForever(), new PingForever(), { maxSteps: 50 });
+    await expect(pump.flushAsync()).rejects.toThrow(/WL_ERR_REACTOR_STALLED|gave up/);
   });
 });

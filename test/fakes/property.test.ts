@@ -4,12 +4,13 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { PropertyFailedError, ReplayMismatchError } from "../../runtime/errors.js";
+import { NondeterminismError, PropertyFailedError, ReplayMismatchError } from "../../runtime/errors.js";
 import { Factory, Protocol } from "../../runtime/protocol.js";
 import { LineReceiver } from "../../runtime/protocols/line-receiver.js";
 import { ScriptedChunking, chunkingArb, simConfigArb, simNetworkOptions } from "../../fakes/arbitraries.js";
 import type { SimConfig } from "../../fakes/arbitraries.js";
 import { ByteQueue } from "../../fakes/chunking.js";
+import { connectPair } from "../../fakes/loopback.js";
 import { simProperty } from "../../fakes/property.js";
 import { decodeInputs, encodeInputs, readReplayFile, replay } from "../../fakes/replay.js";
 import type { SimCaseContext } from "../../fakes/replay.js";
@@ -257,6 +258,33 @@ describe("replay encoding", () => {
   it("refuses what it cannot store, naming where it is", () => {
     expect(() => encodeInputs({ a: [1, () => 2] })).toThrow(/inputs\.a\[1\].*a function/);
     expect(() => encodeInputs({ m: new Map() })).toThrow(/inputs\.m.*Map/);
+  });
+});
+
+describe("real time in a connectPair case fails the case", () => {
+  class Stamper extends Protocol {
+    override dataReceived(data: Uint8Array): void {
+      this.transport.write(`${Date.now() > 0 ? "stamped" : "?"} ${dec.decode(data)}`);
+    }
+  }
+
+  it("Date.now in a protocol driven by a Pump inside a simProperty body fails the case with NondeterminismError", async () => {
+    const error = await simProperty(
+      { text: fc.string({ minLength: 1, maxLength: 4 }) },
+      ({ text }) => {
+        const client = new Protocol();
+        const pump = connectPair(new Stamper(), client);
+        client.transport.write(text);
+        pump.flush();
+      },
+      { seed: 2, numRuns: 20, replayDir: null },
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    expect((error as PropertyFailedError).cause).toBeInstanceOf(NondeterminismError);
+    expect((error as PropertyFailedError).message).toMatch(/Date\.now/);
   });
 });
 
