@@ -54,6 +54,7 @@ export {
   DEFAULT_SIM_SEED,
   DEFAULT_SIM_MAX_STEPS,
   DEFAULT_UDP_LOSS_PROBABILITY,
+  DEFAULT_PAYLOAD_PREVIEW,
 } from "./simulation.js";
 export type {
   SimNetworkOptions,
@@ -66,7 +67,8 @@ export { NondeterminismGuard, runAsTestedCode, DEFAULT_MAX_NONDETERMINISM_RECORD
 export type { NondeterminismGuardOptions, NondeterminismMode, NondeterminismRecord } from "./nondeterminism-guard.js";
 export { SimHost, SimListeningPort, SimUDPPort, LOOPBACK_ADDRESS } from "./sim-host.js";
 export type { SimHostOptions } from "./sim-host.js";
-export type { SimStats } from "./sim-world.js";
+export { MAX_LEAKED_TIMERS } from "./sim-world.js";
+export type { SimStats, LeakedTimer } from "./sim-world.js";
 export { SimConnection, SimConnectAttempt } from "./sim-connection.js";
 export type { SimAttemptState } from "./sim-connection.js";
 export { fixedLatency, uniformLatency, DEFAULT_LATENCY } from "./sim-latency.js";
@@ -100,16 +102,19 @@ export type {
   SimConfigArbOptions,
 } from "./arbitraries.js";
 export { simProperty, DEFAULT_SIM_PROPERTY_RUNS, DEFAULT_REPLAY_DIR, DEFAULT_REPORT_TRACE_LINES } from "./property.js";
-export type { SimPropertyOptions, SimPropertyResult } from "./property.js";
+export type { SimPropertyOptions, SimPropertyResult, FastCheckParameters } from "./property.js";
 export {
   SimCaseContext,
+  runCase,
   replay,
+  firstDivergence,
   readReplayFile,
   writeReplayFile,
   encodeInputs,
   decodeInputs,
+  DEFAULT_REPLAY_TRACE_LINES,
 } from "./replay.js";
-export type { Json, ReplayRecord, SimCaseBody, ReplayOutcome } from "./replay.js";
+export type { Json, ReplayRecord, SimCaseBody, CaseChecks, ReplayOptions, ReplayOutcome } from "./replay.js";
 export {
   assertClean,
   findLeftovers,

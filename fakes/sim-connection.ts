@@ -29,7 +29,21 @@ import type { SimHost } from "./sim-host.js";
 import type { SimLink } from "./sim-link.js";
 import { SimPipe } from "./sim-pipe.js";
 import type { PipeWorld } from "./sim-pipe.js";
+import type { ConnectionEnd } from "./sim-scheduler.js";
 import { TraceKind } from "./sim-trace.js";
+
+/** @internal One end of a simulated connection, owner of the timers its protocol sets. */
+export class SimConnectionEnd implements ConnectionEnd {
+  lostAt = NaN;
+  constructor(
+    readonly name: string,
+    private readonly transport: MemoryTransport,
+  ) {}
+
+  get lost(): boolean {
+    return this.transport.lost;
+  }
+}
 
 /** What connections and connection attempts need from the simulated network they run in. */
 export interface ConnectionWorld extends PipeWorld {
@@ -88,6 +102,10 @@ export class SimConnection {
   readonly up: SimPipe;
   /** Server-to-client bytes (and the SYN-ACK before them). */
   readonly down: SimPipe;
+  /** @internal The client's end, as an owner of timers. */
+  readonly clientEnd: SimConnectionEnd;
+  /** @internal The server's end, as an owner of timers. */
+  readonly serverEnd: SimConnectionEnd;
   private lostSides = 0;
   /** Bit per side (1 client, 2 server) whose write half a `halfClose` fault shut. */
   private shutByFault = 0;
@@ -110,8 +128,12 @@ export class SimConnection {
     this.client = new MemoryTransport(clientAddress, serverAddress, water);
     this.server = new MemoryTransport(serverAddress, clientAddress, water);
     MemoryTransport.link(this.client, this.server);
-    this.up = new SimPipe(net, this, 0, this.client, this.server, link, serverHost);
-    this.down = new SimPipe(net, this, 1, this.server, this.client, link, attempt.host);
+    const clientEnd = new SimConnectionEnd(`c${id} client side`, this.client);
+    const serverEnd = new SimConnectionEnd(`c${id} server side`, this.server);
+    this.clientEnd = clientEnd;
+    this.serverEnd = serverEnd;
+    this.up = new SimPipe(net, this, 0, this.client, this.server, link, serverHost, clientEnd, serverEnd);
+    this.down = new SimPipe(net, this, 1, this.server, this.client, link, attempt.host, serverEnd, clientEnd);
     const up = this.up;
     const down = this.down;
     const client = this.client;
@@ -205,6 +227,7 @@ export class SimConnection {
     const bit = side === 0 ? 1 : 2;
     if ((this.lostSides & bit) !== 0) return;
     this.lostSides |= bit;
+    (side === 0 ? this.clientEnd : this.serverEnd).lostAt = this.net.current;
     this.net.tracer.record(this.net.current, TraceKind.lost, this.id, side, reason === null ? 9 : reasonCode(reason));
     if (this.lostSides === 3) this.net.connectionClosed(this);
   }
@@ -274,10 +297,12 @@ export class SimConnectAttempt<P extends Protocol = Protocol> {
     if (this.factory instanceof ClientFactory) this.factory.startedConnecting(this.connector);
     if (this.state !== "connecting") return;
     const seconds = this.endpoint.timeout;
-    this.timer = this.host.callLater(seconds * 1000, () => {
+    // A named function: the trace and leak reports name timers by their function.
+    const connectTimeout = (): void => {
       this.timer = null;
       this.fail(new ConnectTimeoutError(`connecting to ${this.endpoint.host}:${this.endpoint.port} timed out after ${seconds} s`));
-    });
+    };
+    this.timer = this.host.callLater(seconds * 1000, connectTimeout);
     this.net.sendSyn(this);
   }
 

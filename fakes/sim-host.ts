@@ -72,6 +72,8 @@ export interface HostWorld {
   sendDatagram(port: SimUDPPort, data: Uint8Array | string, addr: { host: string; port: number }): void;
   /** Makes the current (or next) run fail with `error`. */
   fail(error: Error): void;
+  /** Adds a note from `host` to the trace. */
+  note(text: string, host: SimHost): void;
 }
 
 /** What a host knows of a connection with an end on it. */
@@ -166,6 +168,15 @@ export class SimHost implements Reactor {
   /** @returns a number in [0, 1) from the network's one seeded generator. */
   random(): number {
     return this.world.random.next();
+  }
+
+  /**
+   * Adds a line to the network's trace, stamped with the virtual time and this host's address:
+   * an application event worth seeing next to the network's (`note 10.0.0.1: lease renewed`).
+   * It is part of the trace hash.
+   */
+  note(text: string): void {
+    this.world.note(text, this);
   }
 
   /** Replaces the hook; the default makes the running `SimNetwork.run` fail with the error. */

@@ -14,7 +14,7 @@ import type { ChunkingPolicy } from "./chunking.js";
 import type { MemoryTransport } from "./loopback.js";
 import type { SimLink } from "./sim-link.js";
 import { SimEvent } from "./sim-scheduler.js";
-import type { EventErrorSite, EventHost, SimScheduler } from "./sim-scheduler.js";
+import type { ConnectionEnd, EventErrorSite, EventHost, SimScheduler } from "./sim-scheduler.js";
 import { TraceKind } from "./sim-trace.js";
 import type { SimTrace } from "./sim-trace.js";
 
@@ -26,9 +26,11 @@ export interface PipeWorld {
   readonly tracer: SimTrace;
   /** Cuts arrived bytes into reads. */
   readonly chunking: ChunkingPolicy;
+  /** The connection end whose code runs now (timers set meanwhile belong to it). */
+  owner: ConnectionEnd | null;
   /** One draw of the link's one-way latency. */
   latency(link: SimLink): number;
-  /** Counts and traces one read of `n` bytes about to be delivered. */
+  /** Counts and traces one read of the first `n` bytes of `pipe.src.outgoing`, about to be delivered. */
   chunkDelivered(pipe: SimPipe, n: number): void;
 }
 
@@ -80,8 +82,13 @@ export class SimPipe extends SimEvent {
     readonly link: SimLink,
     /** The host of the reading side, told of errors its protocol throws. */
     readonly dstHost: EventHost,
+    /** The writing end, whose code runs when it aborts. */
+    private readonly srcEnd: ConnectionEnd,
+    /** The reading end, whose code a delivery runs. */
+    dstEnd: ConnectionEnd,
   ) {
     super();
+    this.owner = dstEnd;
   }
 
   /** Bytes written and not yet delivered. */
@@ -178,6 +185,7 @@ export class SimPipe extends SimEvent {
       this.clearSegments();
       this.queued = 0;
       this.rstAt = now + net.latency(this.link);
+      net.owner = this.srcEnd;
       try {
         src.finish(this.abortReason ?? new ConnectionAborted());
       } finally {

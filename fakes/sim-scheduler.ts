@@ -22,6 +22,20 @@ export interface EventErrorSite {
   readonly where: string;
 }
 
+/**
+ * One end of a simulated connection, as the owner of the timers its protocol sets: a timer set
+ * while an end's code runs belongs to it, and one that fires after the end was lost outlived
+ * its connection.
+ */
+export interface ConnectionEnd {
+  /** Such as `c0 server side`. */
+  readonly name: string;
+  /** True from the moment the end is lost (before its protocol's `connectionLost` runs). */
+  readonly lost: boolean;
+  /** The virtual time the end was lost at; NaN while it is open. */
+  readonly lostAt: number;
+}
+
 /** Something the scheduler can run. Subclasses say what happens in `fire()`. */
 export abstract class SimEvent {
   /** When it is due, in virtual milliseconds. */
@@ -32,6 +46,8 @@ export abstract class SimEvent {
   seq = 0;
   /** @internal The slot in the heap, or -1 when not scheduled. */
   hi = -1;
+  /** @internal The connection end whose code the event runs, if any. */
+  owner: ConnectionEnd | null = null;
 
   /** True while it waits in the scheduler. */
   get scheduled(): boolean {

@@ -9,7 +9,7 @@ import { DelayedCallCancelledError, DelayedCallRanError } from "../runtime/error
 import type { DelayedCall } from "../runtime/reactor.js";
 import type { SimHost } from "./sim-host.js";
 import { SimEvent } from "./sim-scheduler.js";
-import type { EventErrorSite, SimScheduler } from "./sim-scheduler.js";
+import type { ConnectionEnd, EventErrorSite, SimScheduler } from "./sim-scheduler.js";
 
 /** What a timed call needs from the simulated network it runs in. */
 export interface TimerWorld {
@@ -33,8 +33,10 @@ export class SimTimer extends SimEvent implements DelayedCall {
     readonly id: number,
     private readonly fn: (...args: unknown[]) => void,
     private readonly args: unknown[],
+    owner: ConnectionEnd | null,
   ) {
     super();
+    this.owner = owner;
   }
 
   /** The scheduled function's name, for leftover reports; "" when it has none. */

@@ -37,7 +37,7 @@ import { SimLink } from "./sim-link.js";
 import { SimPacket } from "./sim-packet.js";
 import type { PacketWorld, SimPacketBody } from "./sim-packet.js";
 import { SimPipe } from "./sim-pipe.js";
-import type { SimEvent } from "./sim-scheduler.js";
+import type { ConnectionEnd, SimEvent } from "./sim-scheduler.js";
 import { SimScheduler } from "./sim-scheduler.js";
 import { SimTimer } from "./sim-timer.js";
 import type { TimerWorld } from "./sim-timer.js";
@@ -64,6 +64,25 @@ export interface SimStats {
   faults: number;
 }
 
+/** A timed call that outlived the connection whose code set it. */
+export interface LeakedTimer {
+  /** Its function's name, or `anonymous`. */
+  readonly timer: string;
+  /** The host it was set on. */
+  readonly host: string;
+  /** The connection end that set it, such as `c0 server side`. */
+  readonly connection: string;
+  /** When that end was lost, in virtual milliseconds. */
+  readonly lostAt: number;
+  /** When it fired; NaN while it is still pending. */
+  readonly firedAt: number;
+  /** When it is (or was) due. */
+  readonly dueAt: number;
+}
+
+/** The most leaked timers a network keeps (a leak in a loop is reported, not hoarded). */
+export const MAX_LEAKED_TIMERS = 100;
+
 /** What the front hands the engine, every option resolved and checked. */
 export interface SimWorldOptions {
   readonly random: SeededRandom;
@@ -77,6 +96,8 @@ export interface SimWorldOptions {
   readonly linkOverrides: ReadonlyMap<string, LatencyModel>;
   readonly udpLossProbability: number;
   readonly highWaterMark: number | undefined;
+  /** Payload bytes shown per delivery in the trace's lines. */
+  readonly payloadPreview: number;
 }
 
 const IP_LIKE = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*)$/;
@@ -95,6 +116,10 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
   readonly firstEphemeralPort: number;
   /** The virtual time. */
   current: number;
+  /** The connection end whose code runs now: timers set meanwhile belong to it. */
+  owner: ConnectionEnd | null = null;
+  /** Timers that fired after their connection end was lost, oldest first (at most {@link MAX_LEAKED_TIMERS}). */
+  readonly leaks: LeakedTimer[] = [];
   readonly stats: SimStats = {
     events: 0,
     timersFired: 0,
@@ -117,6 +142,10 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
   private readonly labels: string[][] = [];
   private readonly udpLoss: number;
   private readonly water: MemoryTransportOptions;
+  private readonly payloadPreview: number;
+  private readonly hashBytes = (bytes: Uint8Array): void => {
+    this.tracer.bytes(bytes);
+  };
   private failure: Error | null = null;
   private connectionIds = 0;
   private timerIds = 0;
@@ -133,6 +162,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
     this.linkOverrides = new Map(options.linkOverrides);
     this.udpLoss = options.udpLossProbability;
     this.water = options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark };
+    this.payloadPreview = options.payloadPreview;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -193,6 +223,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
     this.scheduler.pop();
     if (event.time > this.current) this.current = event.time;
     this.stats.events++;
+    this.owner = event.owner;
     try {
       event.fire();
     } catch (error) {
@@ -227,15 +258,40 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
     this.schedulePacket({ kind: "fault", fault }, null, ms);
   }
 
-  private schedulePacket(body: SimPacketBody, link: SimLink | null, time: number): void {
-    this.scheduler.push(new SimPacket(this, body, link), time);
+  private schedulePacket(body: SimPacketBody, link: SimLink | null, time: number, owner: ConnectionEnd | null = null): void {
+    const packet = new SimPacket(this, body, link);
+    packet.owner = owner;
+    this.scheduler.push(packet, time);
+  }
+
+  /** Adds a note to the trace, from `host` or from the test. */
+  note(text: string, host: SimHost | null): void {
+    this.tracer.note(this.current, TraceKind.note, text, host === null ? 0 : host.id + 1);
+  }
+
+  /** @returns the timers that outlived their connection: those that fired, then those still pending. */
+  leakedTimers(): LeakedTimer[] {
+    const pending: LeakedTimer[] = [];
+    for (const event of this.scheduler.entries()) {
+      if (event instanceof SimTimer && event.owner !== null && event.owner.lost) pending.push(this.leak(event, NaN));
+    }
+    pending.sort((a, b) => a.dueAt - b.dueAt);
+    return [...this.leaks, ...pending];
+  }
+
+  private leak(timer: SimTimer, firedAt: number): LeakedTimer {
+    const owner = timer.owner!;
+    return { timer: timer.label === "" ? "anonymous" : timer.label, host: timer.host.address, connection: owner.name, lostAt: owner.lostAt, firedAt, dueAt: timer.time };
   }
 
   // -------------------------------------------------------------------------------------------
   // Timers
 
   addTimer(host: SimHost, ms: number, fn: (...args: unknown[]) => void, args: unknown[]): SimTimer {
-    const timer = new SimTimer(this, host, this.timerIds++, fn, args);
+    // A timer set by a connection end's code belongs to it, unless the end is lost already
+    // (a retry scheduled from connectionLost is not a leak).
+    const owner = this.owner !== null && !this.owner.lost ? this.owner : null;
+    const timer = new SimTimer(this, host, this.timerIds++, fn, args, owner);
     if (host.up) this.scheduler.push(timer, this.current + ms);
     else timer.time = this.current + ms;
     return timer;
@@ -252,7 +308,16 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
 
   timerFired(timer: SimTimer): void {
     this.stats.timersFired++;
-    this.tracer.record(this.current, TraceKind.timer, timer.host.id, timer.id);
+    const owner = timer.owner;
+    const leaked = owner !== null && owner.lost;
+    const tracer = this.tracer;
+    tracer.record(this.current, TraceKind.timer, timer.host.id, timer.id, leaked ? 1 : 0);
+    if (tracer.keeping) {
+      const name = timer.label === "" ? "anonymous" : timer.label;
+      const whose = owner === null ? "" : leaked ? ` (${owner.name}, lost at ${owner.lostAt.toFixed(3)}ms): it outlived its connection` : ` (${owner.name})`;
+      tracer.keep(`${name} fired on ${timer.host.address}${whose}`);
+    }
+    if (leaked && this.leaks.length < MAX_LEAKED_TIMERS) this.leaks.push(this.leak(timer, this.current));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -268,7 +333,26 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
   chunkDelivered(pipe: SimPipe, n: number): void {
     this.stats.chunksDelivered++;
     this.stats.bytesDelivered += n;
-    this.tracer.record(this.current, TraceKind.deliver, pipe.connection.id, pipe.direction, n);
+    const tracer = this.tracer;
+    if (tracer.mode === "off") return;
+    tracer.record(this.current, TraceKind.deliver, pipe.connection.id, pipe.direction, n);
+    const queue = pipe.src.outgoing;
+    queue.forEachView(n, this.hashBytes);
+    if (tracer.keeping && this.payloadPreview > 0) {
+      const preview = new Uint8Array(Math.min(n, this.payloadPreview));
+      let at = 0;
+      queue.forEachView(preview.length, (bytes) => {
+        preview.set(bytes, at);
+        at += bytes.length;
+      });
+      tracer.keep(preview);
+    }
+  }
+
+  /** Hashes a datagram's bytes into the last record and keeps their preview. */
+  private datagramBytes(bytes: Uint8Array): void {
+    this.tracer.bytes(bytes);
+    if (this.payloadPreview > 0) this.tracer.keep(bytes.slice(0, this.payloadPreview));
   }
 
   connectionClosed(conn: SimConnection): void {
@@ -335,6 +419,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
         }
         this.stats.datagramsDelivered++;
         this.tracer.record(now, TraceKind.udpDeliver, from.host.id, from.address.port, to.id, body.port, body.data.length);
+        this.datagramBytes(body.data);
         return;
       }
       case "fault":
@@ -369,6 +454,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
     this.byHost.get(target)!.add(conn);
     this.stats.connectionsAccepted++;
     this.tracer.record(now, TraceKind.accept, conn.id);
+    this.owner = conn.serverEnd;
     // The SYN-ACK goes first: whatever the server writes in connectionMade queues behind it.
     conn.down.holdUntil(now + this.latency(link));
     const protocol = listener.factory.buildProtocol(attempt.hostAddress);
@@ -387,6 +473,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
     const loopback = isLoopbackName(addr.host);
     const to = loopback ? host : this.byAddress.get(addr.host);
     this.tracer.record(now, TraceKind.udpSend, host.id, port.address.port, to === undefined ? -1 : to.id, addr.port, bytes.length);
+    this.datagramBytes(bytes);
     if (to === undefined) {
       this.datagramDropped(port, null, addr.port, bytes.length);
       return;
@@ -518,7 +605,8 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
       const peer = clientHere ? conn.server : conn.client;
       if (peer.lost) continue;
       const to = clientHere ? conn.serverHost : conn.clientHost;
-      this.schedulePacket({ kind: "peerReset", transport: peer, connectionId: conn.id, side: clientHere ? 1 : 0, to }, conn.link, now + this.latency(conn.link));
+      const peerEnd = clientHere ? conn.serverEnd : conn.clientEnd;
+      this.schedulePacket({ kind: "peerReset", transport: peer, connectionId: conn.id, side: clientHere ? 1 : 0, to }, conn.link, now + this.latency(conn.link), peerEnd);
     }
     this.cancelTimersOf(host);
     if (restartAfter !== undefined) this.scheduleFault(now + Math.max(0, restartAfter), { kind: "restart", host: host.address });
@@ -555,7 +643,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
       case TraceKind.connectFailed:
         return `${t} connect c${r.a} ${label(r.a, 0)} failed: ${REASON_NAMES[r.b] ?? "?"}`;
       case TraceKind.deliver:
-        return `${t} deliver c${r.a} ${label(r.a, r.b)} ${r.c} bytes`;
+        return `${t} deliver c${r.a} ${label(r.a, r.b)} ${r.c} bytes${preview(r)}`;
       case TraceKind.fin:
         return `${t} FIN c${r.a} ${label(r.a, r.b)}`;
       case TraceKind.rst:
@@ -563,11 +651,11 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
       case TraceKind.lost:
         return `${t} lost c${r.a} ${r.b === 0 ? "client" : "server"} side: ${REASON_NAMES[r.c] ?? "?"}`;
       case TraceKind.timer:
-        return `${t} timer #${r.b} fired on ${host(r.a)}`;
+        return `${t} timer #${r.b} ${r.text ?? `fired on ${host(r.a)}`}`;
       case TraceKind.udpSend:
-        return `${t} udp send ${host(r.a)}:${r.b} -> ${r.c < 0 ? "nowhere" : host(r.c)}:${r.d} ${r.e} bytes`;
+        return `${t} udp send ${host(r.a)}:${r.b} -> ${r.c < 0 ? "nowhere" : host(r.c)}:${r.d} ${r.e} bytes${preview(r)}`;
       case TraceKind.udpDeliver:
-        return `${t} udp deliver ${host(r.a)}:${r.b} -> ${host(r.c)}:${r.d} ${r.e} bytes`;
+        return `${t} udp deliver ${host(r.a)}:${r.b} -> ${host(r.c)}:${r.d} ${r.e} bytes${preview(r)}`;
       case TraceKind.udpDrop:
         return `${t} udp drop ${host(r.a)}:${r.b} -> ${r.c < 0 ? "nowhere" : host(r.c)}:${r.d} ${r.e} bytes`;
       case TraceKind.fault:
@@ -578,10 +666,34 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
         return `${t} restart ${host(r.a)}`;
       case TraceKind.boot:
         return `${t} boot ${host(r.a)} (life ${r.b})`;
+      case TraceKind.note:
+        return `${t} note${r.a > 0 ? ` ${host(r.a - 1)}` : ""}: ${r.text ?? ""}`;
       case TraceKind.writeRefused:
         return `${t} c${r.a} ${r.b === 0 ? "client" : "server"} side: write of ${r.c} bytes ${REFUSED_WRITE_REASONS[r.d] ?? "?"}`;
       default:
         return `${t} record ${r.kind} ${r.a} ${r.b} ${r.c} ${r.d} ${r.e}`;
     }
   }
+}
+
+/** A payload preview for a trace line: ` "..."` with the bytes escaped, `...` when cut short. */
+function preview(r: TraceRecord): string {
+  const bytes = r.bytes;
+  if (bytes === undefined) return "";
+  const total = r.kind === TraceKind.deliver ? r.c : r.e;
+  return ` "${escapeBytes(bytes)}${total > bytes.length ? "..." : ""}"`;
+}
+
+const ESCAPES: Record<number, string> = { 0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r", 0x22: '\\"', 0x5c: "\\\\" };
+
+/** @returns `bytes` as printable ASCII, with `\r`, `\n`, `\t`, `\"`, `\\` and `\xNN` escapes. */
+export function escapeBytes(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) {
+    const escape = ESCAPES[b];
+    if (escape !== undefined) out += escape;
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\x${b.toString(16).padStart(2, "0")}`;
+  }
+  return out;
 }

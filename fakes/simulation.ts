@@ -57,7 +57,7 @@ import type { NondeterminismMode, NondeterminismRecord } from "./nondeterminism-
 import { DEFAULT_MAX_TRACE_LINES } from "./sim-trace.js";
 import type { TraceMode } from "./sim-trace.js";
 import { SimWorld, pairKey } from "./sim-world.js";
-import type { SimStats } from "./sim-world.js";
+import type { LeakedTimer, SimStats } from "./sim-world.js";
 
 /** The seed of a network when none is given. */
 export const DEFAULT_SIM_SEED = 1;
@@ -65,6 +65,8 @@ export const DEFAULT_SIM_SEED = 1;
 export const DEFAULT_SIM_MAX_STEPS = 1_000_000;
 /** The default chance that a UDP datagram is lost: none. */
 export const DEFAULT_UDP_LOSS_PROBABILITY = 0;
+/** The default number of payload bytes a trace line shows per delivery. */
+export const DEFAULT_PAYLOAD_PREVIEW = 48;
 
 /**
  * When a run lets microtasks run between events: `"always"` after every event (one macrotask
@@ -125,6 +127,12 @@ export interface SimNetworkOptions {
    * @defaultValue {@link DEFAULT_MAX_TRACE_LINES}
    */
   maxTraceLines?: number;
+  /**
+   * Payload bytes shown (escaped) on each delivery's trace line; 0 shows none. Payloads are
+   * hashed whatever this is.
+   * @defaultValue {@link DEFAULT_PAYLOAD_PREVIEW}
+   */
+  payloadPreview?: number;
   /**
    * What to do when code inside a run reads real time or randomness (`Date.now`, `new Date()`,
    * `performance.now`, `process.hrtime`, `Math.random`, `crypto.randomInt`, real timers, ...;
@@ -256,6 +264,8 @@ export class SimNetwork {
     checkSteps(this.maxSteps, "maxSteps");
     const udpLossProbability = options.udpLossProbability ?? DEFAULT_UDP_LOSS_PROBABILITY;
     if (!(udpLossProbability >= 0 && udpLossProbability <= 1)) throw new InvalidOptionError("udpLossProbability", `must be in [0, 1], got ${udpLossProbability}`);
+    const payloadPreview = options.payloadPreview ?? DEFAULT_PAYLOAD_PREVIEW;
+    if (!Number.isInteger(payloadPreview) || payloadPreview < 0) throw new InvalidOptionError("payloadPreview", `must be an integer >= 0, got ${payloadPreview}`);
     const chunking = options.chunking ?? ((r: RandomSource) => randomChunks(r));
     const policy = typeof chunking === "function" ? chunking(random) : chunking;
     this.world = new SimWorld({
@@ -270,6 +280,7 @@ export class SimNetwork {
       linkOverrides,
       udpLossProbability,
       highWaterMark: options.highWaterMark,
+      payloadPreview,
     });
   }
 
@@ -344,6 +355,17 @@ export class SimNetwork {
   /** @returns the open connections, oldest first. */
   connections(): SimConnection[] {
     return [...this.world.conns.values()];
+  }
+
+  /**
+   * Timed calls that outlived the connection whose code set them (a timer set by a protocol
+   * while its connection was open, still there once the connection was lost): those that
+   * fired, then those still pending. A protocol that forgets to cancel its idle timeout on
+   * close shows here, though the timer fires harmlessly once the network is idle.
+   * `simProperty` fails a case that leaves any.
+   */
+  leakedTimers(): LeakedTimer[] {
+    return this.world.leakedTimers();
   }
 
   /** Uses of real time or randomness seen during runs (in any mode but `"off"`), oldest first. */
@@ -556,6 +578,15 @@ export class SimNetwork {
   /** @returns a hash of everything the run did; equal seeds and scenarios give equal hashes. */
   traceHash(): string {
     return this.world.tracer.hash();
+  }
+
+  /**
+   * Adds a line to the trace, stamped with the virtual time (`note: the client dials`): an
+   * event of the test or the application worth seeing next to the network's. Hosts have their
+   * own `note`. Notes are part of the trace hash.
+   */
+  note(text: string): void {
+    this.world.note(text, null);
   }
 }
 

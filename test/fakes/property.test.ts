@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { NondeterminismError, PropertyFailedError, ReplayMismatchError } from "../../runtime/errors.js";
 import { Factory, Protocol } from "../../runtime/protocol.js";
+import type { DelayedCall, Reactor } from "../../runtime/reactor.js";
 import { LineReceiver } from "../../runtime/protocols/line-receiver.js";
 import { ScriptedChunking, chunkingArb, simConfigArb, simNetworkOptions } from "../../fakes/arbitraries.js";
 import type { SimConfig } from "../../fakes/arbitraries.js";
@@ -148,7 +149,7 @@ describe("simProperty finds and shrinks a planted bug", () => {
     expect(fixed.inputs.messages).toEqual(inputs.messages);
   });
 
-  it("a replay whose run diverges from the file's trace hash fails with ReplayMismatchError", async () => {
+  it("a strict replay whose run diverges from the file's trace hash fails with ReplayMismatchError", async () => {
     const dir = tempDir();
     const error = await simProperty<LinesCase>(linesArbs, linesBody((lines) => new SplitPerReadParser(lines)), {
       name: "diverging",
@@ -163,9 +164,12 @@ describe("simProperty finds and shrinks a planted bug", () => {
     const file = (error as PropertyFailedError).replayFile!;
     const record = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
     writeFileSync(file, JSON.stringify({ ...record, traceHash: "0000000000000000" }));
-    const replayed = replay(file, linesBody((lines) => new CorrectParser(lines)));
+    // Not strict, the fixed body passes: the hash is not looked at.
+    await expect(replay(file, linesBody((lines) => new CorrectParser(lines)))).resolves.toMatchObject({ sameTrace: false });
+    const replayed = replay(file, linesBody((lines) => new CorrectParser(lines)), { strict: true });
     await expect(replayed).rejects.toBeInstanceOf(ReplayMismatchError);
-    await expect(replayed).rejects.toThrow(/trace hash [0-9a-f]{16}, the file recorded 0000000000000000/);
+    // The lines agree (only the hash was tampered with), so it cannot say where.
+    await expect(replayed).rejects.toThrow(/trace hash [0-9a-f]{16}, the file recorded 0000000000000000; the recorded trace lines do not show where/);
   });
 });
 
@@ -351,5 +355,202 @@ describe("stateful inputs are fresh for every run and every shrink step", () => 
     );
     expect(runs).toBe(100);
     expect(identical).toBe(100);
+  });
+});
+
+describe("timers that outlive their connection", () => {
+  /** Echoes, with a 30 s idle timeout it resets on every read and forgets to cancel on close. */
+  class IdleEcho extends Protocol {
+    private idle: DelayedCall | null = null;
+    constructor(
+      private readonly reactor: Reactor,
+      private readonly cancelOnClose: boolean,
+    ) {
+      super();
+    }
+    override connectionMade(): void {
+      this.idle = this.reactor.callLater(30_000, function idleTimeout() {
+        // Nothing left to time out: the connection is gone.
+      });
+    }
+    override dataReceived(data: Uint8Array): void {
+      this.transport.write(data);
+      this.idle?.reset(30_000);
+    }
+    override connectionLost(): void {
+      if (this.cancelOnClose && this.idle?.active() === true) this.idle.cancel();
+    }
+  }
+
+  /** A client that sends one message, reads it back and closes. */
+  class Once extends Protocol {
+    override connectionMade(): void {
+      this.transport.write("ping");
+    }
+    override dataReceived(): void {
+      this.transport.loseConnection();
+    }
+  }
+
+  function idleBody(cancelOnClose: boolean) {
+    return async ({ config }: { config: SimConfig }, ctx: SimCaseContext): Promise<void> => {
+      const net = ctx.network(simNetworkOptions(config));
+      net.host("10.0.0.1", { boot: (h) => h.listen("tcp:7", Factory.forProtocol(() => new IdleEcho(h, cancelOnClose))) });
+      net.host("10.0.0.2", {
+        boot: (h) => {
+          h.callLater(1, () => {
+            h.connect("tcp:10.0.0.1:7", Factory.forProtocol(() => new Once())).addErrback(() => undefined);
+          });
+        },
+      });
+      await net.runUntilIdle();
+    };
+  }
+
+  it("simProperty fails a case whose idle timer was never cancelled on close, naming the timer", async () => {
+    const error = await simProperty({ config: simConfigArb() }, idleBody(false), { seed: 8, numRuns: 300, replayDir: null }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    expect((error as PropertyFailedError).message).toMatch(/idleTimeout/);
+    expect((error as PropertyFailedError).message).toMatch(/outlived|outlive/);
+  });
+
+  it("passes when the timer is cancelled on close", async () => {
+    await simProperty({ config: simConfigArb() }, idleBody(true), { seed: 8, numRuns: 300, replayDir: null });
+  });
+});
+
+describe("a replay file is a regression test", () => {
+  /** The fixed parser, which also acknowledges each line: the fix changes the trace. */
+  class AckingParser extends LineReceiver {
+    constructor(private readonly lines: string[]) {
+      super();
+    }
+    override lineReceived(line: Buffer): void {
+      this.lines.push(line.toString("latin1"));
+      this.transport.write("ok\r\n");
+    }
+  }
+
+  it("replay passes once the bug is fixed, though the fix changed the trace; strict mode says where the runs diverged", async () => {
+    const dir = tempDir();
+    const error = await simProperty<LinesCase>(linesArbs, linesBody((lines) => new SplitPerReadParser(lines)), {
+      name: "regression",
+      seed: 42,
+      numRuns: 300,
+      replayDir: dir,
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const file = (error as PropertyFailedError).replayFile!;
+    // Still broken: the failure is reproduced.
+    await expect(replay(file, linesBody((lines) => new SplitPerReadParser(lines)))).rejects.toThrow(/to deeply equal/);
+    // Fixed: the case passes, although the trace is not the recorded one.
+    const fixed = await replay(file, linesBody((lines) => new AckingParser(lines)));
+    expect(fixed.traceHash).not.toBe(readReplayFile(file).traceHash);
+    // Strict: the run must do what the file recorded, and the error says where it did not.
+    const strict = await replay(file, linesBody((lines) => new AckingParser(lines)), { strict: true }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(strict).toBeInstanceOf(ReplayMismatchError);
+    const mismatch = strict as ReplayMismatchError;
+    expect(mismatch.divergence).not.toBeNull();
+    expect(mismatch.divergence!.recorded).not.toBe(mismatch.divergence!.replayed);
+    expect(mismatch.message).toContain(`line ${mismatch.divergence!.index + 1}`);
+  });
+});
+
+describe("a failure that explains itself", () => {
+  it("PropertyFailedError carries the report's facts as fields", async () => {
+    const dir = tempDir();
+    const error = (await simProperty<LinesCase>(linesArbs, linesBody((lines) => new SplitPerReadParser(lines)), {
+      name: "fields",
+      seed: 42,
+      numRuns: 300,
+      replayDir: dir,
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    )) as PropertyFailedError;
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    expect(error).toMatchObject({ property: "fields", seed: 42, features: null });
+    expect(error.path).toMatch(/^\d+(:\d+)*$/);
+    expect(error.numRuns).toBeGreaterThan(0);
+    expect(error.numShrinks).toBeGreaterThan(0);
+    expect((error.counterexample as LinesCase).messages).toHaveLength(1);
+    expect(error.replayFile).toBe(join(dir, "fields-42.json"));
+    expect(error.traceExcerpt[0]).toMatch(/^Trace of network 1/);
+    expect(error.traceExcerpt.some((l) => / deliver c0 .* bytes "/.test(l))).toBe(true);
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it("log lines carry the virtual time of the case's network", async () => {
+    const error = (await simProperty(
+      { n: fc.constant(1) },
+      async (_inputs, ctx) => {
+        const net = ctx.network();
+        net.host("10.0.0.1").callLater(7, () => undefined);
+        ctx.log("before");
+        await net.runUntilIdle();
+        ctx.log("after");
+        throw new Error("planted");
+      },
+      { numRuns: 1, replayDir: null },
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    )) as PropertyFailedError;
+    expect(error.message).toContain("Log:\n  0.000ms before\n  7.000ms after");
+  });
+
+  it("passes fast-check's own parameters through: examples run first, endOnFailure skips shrinking", async () => {
+    const seen: number[] = [];
+    const error = (await simProperty(
+      { n: fc.nat({ max: 1000 }) },
+      ({ n }) => {
+        seen.push(n);
+        if (n > 500) throw new Error("too big");
+      },
+      { seed: 4, numRuns: 50, examples: [{ n: 7 }, { n: 999 }], endOnFailure: true, replayDir: null },
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    )) as PropertyFailedError;
+    expect(seen.slice(0, 2)).toEqual([7, 999]);
+    expect(error.numShrinks).toBe(0);
+    expect(error.counterexample).toEqual({ n: 999 });
+  });
+});
+
+describe("swarm testing in simProperty", () => {
+  it("draws a subset of the workload features per case, shrinks it, and reports and replays it", async () => {
+    const dir = tempDir();
+    const drawn = new Set<string>();
+    const body = ({ n }: { n: number }, ctx: SimCaseContext): void => {
+      drawn.add(["a", "b", "c"].filter((f) => ctx.enabled(f)).join(""));
+      if (ctx.enabled("b") && n > 3) throw new Error("b breaks it");
+    };
+    const error = (await simProperty({ n: fc.nat({ max: 10 }) }, body, { swarm: ["a", "b", "c"], seed: 9, numRuns: 200, replayDir: dir, name: "swarm" }).then(
+      () => null,
+      (e: unknown) => e,
+    )) as PropertyFailedError;
+    // Cases ran with different subsets, not always all three.
+    expect(drawn.size).toBeGreaterThan(3);
+    // Shrunk to the one feature that matters.
+    expect(error.features).toEqual(["b"]);
+    expect(error.counterexample).toEqual({ n: 4 });
+    expect(error.message).toContain("Workload features on: b");
+    expect(readReplayFile(error.replayFile!).features).toEqual(["b"]);
+    await expect(replay(error.replayFile!, body)).rejects.toThrow("b breaks it");
+    // Without swarm, every feature is on.
+    let all = "";
+    await simProperty({ n: fc.constant(0) }, (_inputs, ctx) => {
+      all = ["a", "b"].filter((f) => ctx.enabled(f)).join("");
+    }, { numRuns: 1 });
+    expect(all).toBe("ab");
   });
 });

@@ -365,3 +365,128 @@ describe("SimNetwork: running", () => {
     expect(() => a.stop()).toThrow(ReactorStateError);
   });
 });
+
+describe("SimNetwork: a trace that explains", () => {
+  /** A server that answers `text` after a named timer, and notes what it does. */
+  function exchange(text: string, options: ConstructorParameters<typeof SimNetwork>[0] = {}): SimNetwork {
+    const net = new SimNetwork({ chunking: wholeWrites(), ...options });
+    net.host("10.0.0.1", {
+      boot: (r) =>
+        void r.listen(
+          "tcp:80",
+          Factory.forProtocol(() => {
+            const p = new Recorder();
+            p.dataReceived = (data: Uint8Array): void => {
+              r.note(`got ${data.length} bytes`);
+              r.callLater(5, function answerLater() {
+                p.transport.write(data);
+              });
+            };
+            return p;
+          }),
+        ),
+    });
+    const b = net.host("10.0.0.2");
+    b.callLater(1, () => {
+      net.note("the client dials");
+      b.connect("tcp:10.0.0.1:80", new Factory(Recorder)).addCallback((p) => {
+        p.transport.write(text);
+      });
+    });
+    return net;
+  }
+
+  it("shows payload previews, escaped and bounded, on deliveries", async () => {
+    const net = exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n\u0000\u00ff and then a long tail that goes past the preview");
+    await net.runUntilIdle();
+    const lines = net.trace().filter((l) => l.includes(" deliver "));
+    expect(lines[0]).toMatch(/deliver c0 10\.0\.0\.2:\d+ -> 10\.0\.0\.1:80 \d+ bytes "GET \/ HTTP\/1\.1\\r\\nHost: x\\r\\n\\r\\n\\x00\\xc3\\xbf and then a long t\.\.\."$/);
+  });
+
+  it("names timers, with the connection they belong to, and shows notes at their virtual time", async () => {
+    const net = exchange("hi");
+    await net.runUntilIdle();
+    const text = net.traceText();
+    expect(text).toMatch(/\d+\.\d{3}ms timer #\d+ answerLater fired on 10\.0\.0\.1 \(c0 server side\)/);
+    expect(text).toMatch(/1\.000ms note: the client dials/);
+    expect(text).toMatch(/\d+\.\d{3}ms note 10\.0\.0\.1: got 2 bytes/);
+  });
+
+  it("hashes payloads: the same events with other bytes give another hash", async () => {
+    const a = exchange("abc");
+    const b = exchange("abd");
+    await a.runUntilIdle();
+    await b.runUntilIdle();
+    expect(a.trace().map((l) => l.replace(/ ".*"$/, ""))).toEqual(b.trace().map((l) => l.replace(/ ".*"$/, "")));
+    expect(a.traceHash()).not.toBe(b.traceHash());
+  });
+
+  it("keeps no preview when payloadPreview is 0, and still hashes the bytes", async () => {
+    const a = exchange("abc", { payloadPreview: 0 });
+    const b = exchange("abd", { payloadPreview: 0 });
+    await a.runUntilIdle();
+    await b.runUntilIdle();
+    expect(a.traceText()).not.toContain('"abc"');
+    expect(a.traceHash()).not.toBe(b.traceHash());
+  });
+});
+
+describe("SimNetwork: timers that outlive their connection", () => {
+  /** A server whose protocol sets an idle timeout (cancelled on close or not) and, on close, a retry. */
+  function run(cancelOnClose: boolean, until?: number): { net: SimNetwork; done: Promise<void> } {
+    const net = new SimNetwork({ chunking: wholeWrites() });
+    net.host("10.0.0.1", {
+      boot: (r) =>
+        void r.listen(
+          "tcp:80",
+          Factory.forProtocol(() => {
+            const p = new Recorder();
+            let idle: ReturnType<typeof r.callLater> | null = null;
+            p.connectionMade = (): void => {
+              idle = r.callLater(30_000, function idleTimeout() {
+                p.transport.loseConnection();
+              });
+            };
+            p.connectionLost = (): void => {
+              if (cancelOnClose) idle?.cancel();
+              // Set once the connection is lost: not a leak.
+              r.callLater(100, function afterClose() {});
+            };
+            return p;
+          }),
+        ),
+    });
+    const b = net.host("10.0.0.2");
+    b.callLater(1, () => {
+      b.connect("tcp:10.0.0.1:80", new Factory(Recorder)).addCallback((p) => {
+        p.transport.loseConnection();
+      });
+    });
+    return { net, done: until === undefined ? net.runUntilIdle() : net.run({ until }) };
+  }
+
+  it("reports a timer set by a connection's code that fires after the connection was lost", async () => {
+    const { net, done } = run(false);
+    await done;
+    const leaks = net.leakedTimers();
+    expect(leaks).toHaveLength(1);
+    expect(leaks[0]).toMatchObject({ timer: "idleTimeout", host: "10.0.0.1", connection: "c0 server side" });
+    expect(leaks[0]!.firedAt).toBe(leaks[0]!.dueAt);
+    expect(leaks[0]!.lostAt).toBeLessThan(leaks[0]!.firedAt);
+    expect(net.traceText()).toMatch(/timer #\d+ idleTimeout fired on 10\.0\.0\.1 \(c0 server side, lost at \d+\.\d{3}ms\): it outlived its connection/);
+    expect(net.traceText()).toMatch(/timer #\d+ afterClose fired on 10\.0\.0\.1\n/);
+  });
+
+  it("reports one still pending when the run stops first", async () => {
+    const { net, done } = run(false, 1_000);
+    await done;
+    const leaks = net.leakedTimers();
+    expect(leaks.map((l) => [l.timer, Number.isNaN(l.firedAt)])).toEqual([["idleTimeout", true]]);
+  });
+
+  it("reports nothing when the protocol cancels its timer on close", async () => {
+    const { net, done } = run(true);
+    await done;
+    expect(net.leakedTimers()).toEqual([]);
+  });
+});
