@@ -293,3 +293,28 @@ describe("faultPlanArb: a drawn plan means what it says", () => {
     );
   });
 });
+
+describe("faultPlanArb with swarm", () => {
+  const hosts = ["10.0.0.1", "10.0.0.2"];
+
+  it("gives plans that use fewer kinds each, with more faults per kind", () => {
+    const kindsPer = (swarm: boolean): number[] =>
+      fc.sample(faultPlanArb({ hosts, swarm, maxFaults: 6 }), { seed: 21, numRuns: 400 }).map((plan) => new Set(plan.filter((f) => f.fault.kind !== "heal" && f.fault.kind !== "release").map((f) => f.fault.kind)).size);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(kindsPer(true))).toBeLessThan(mean(kindsPer(false)));
+    // Every kind still shows up across plans.
+    const all = new Set(fc.sample(faultPlanArb({ hosts, swarm: true }), { seed: 22, numRuns: 400 }).flatMap((p) => p.map((f) => f.fault.kind)));
+    expect([...all].sort()).toEqual(["crash", "halfClose", "heal", "hold", "partition", "release", "reset"]);
+  });
+
+  it("still means what it says, and shrinks to the simplest plan", () => {
+    fc.assert(
+      fc.property(faultPlanArb({ hosts, swarm: true, maxTime: 10, maxDuration: 4 }), (plan) => {
+        expect(plan.map((f) => f.at)).toEqual([...plan.map((f) => f.at)].sort((a, b) => a - b));
+      }),
+      { seed: 23, numRuns: 200 },
+    );
+    const plan = shrunk(faultPlanArb({ hosts, swarm: true }), (p: FaultPlan) => !p.some((f) => f.fault.kind === "crash"));
+    expect(plan).toEqual([{ at: 0, fault: { kind: "crash", host: "10.0.0.1" } }]);
+  });
+});
