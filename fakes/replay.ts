@@ -122,7 +122,7 @@ export class SimCaseContext {
       for (const leak of net.leakedTimers()) {
         total++;
         const where = this.networks.length > 1 ? ` of network ${i + 1}` : "";
-        const text = `${leak.timer} on ${leak.host}${where}, set by ${leak.connection} (lost at ${leak.lostAt} ms)`;
+        const text = `${leak.timer} on ${leak.host}${where}, set by ${leak.connection} (lost at ${ms(leak.lostAt)})`;
         const group = groups.get(text) ?? { text, times: [] };
         group.times.push(Number.isNaN(leak.firedAt) ? -leak.dueAt - 1 : leak.firedAt);
         groups.set(text, group);
@@ -133,8 +133,8 @@ export class SimCaseContext {
       const fired = times.filter((t) => t >= 0);
       const pending = times.length - fired.length;
       const parts: string[] = [];
-      if (fired.length === 1) parts.push(`fired at ${fired[0]} ms`);
-      else if (fired.length > 1) parts.push(`fired ${fired.length} times, ${fired[0]} to ${fired[fired.length - 1]} ms`);
+      if (fired.length === 1) parts.push(`fired at ${ms(fired[0]!)}`);
+      else if (fired.length > 1) parts.push(`fired ${fired.length} times, ${ms(fired[0]!)} to ${ms(fired[fired.length - 1]!)}`);
       if (pending > 0) parts.push(`${pending} still pending`);
       return `${text}: ${parts.join(", ")}`;
     });
@@ -351,6 +351,11 @@ function describe(value: unknown): string {
   if (typeof value === "function") return `a function (${value.name || "anonymous"})`;
   if (typeof value === "object" && value !== null) return `an instance of ${value.constructor.name}`;
   return typeof value;
+}
+
+/** A virtual time as the trace prints it. */
+function ms(time: number): string {
+  return `${time.toFixed(3)}ms`;
 }
 
 /** FNV-1a over UTF-16 code units, as 8 hex digits: a short, stable hash of a text. */

@@ -35,9 +35,11 @@ import { TraceKind } from "./sim-trace.js";
 /** @internal One end of a simulated connection, owner of the timers its protocol sets. */
 export class SimConnectionEnd implements ConnectionEnd {
   lostAt = NaN;
+  peer: ConnectionEnd = this;
   constructor(
     readonly name: string,
     private readonly transport: MemoryTransport,
+    readonly host: SimHost,
   ) {}
 
   get lost(): boolean {
@@ -128,8 +130,10 @@ export class SimConnection {
     this.client = new MemoryTransport(clientAddress, serverAddress, water);
     this.server = new MemoryTransport(serverAddress, clientAddress, water);
     MemoryTransport.link(this.client, this.server);
-    const clientEnd = new SimConnectionEnd(`c${id} client side`, this.client);
-    const serverEnd = new SimConnectionEnd(`c${id} server side`, this.server);
+    const clientEnd = new SimConnectionEnd(`c${id} client side`, this.client, attempt.host);
+    const serverEnd = new SimConnectionEnd(`c${id} server side`, this.server, serverHost);
+    clientEnd.peer = serverEnd;
+    serverEnd.peer = clientEnd;
     this.clientEnd = clientEnd;
     this.serverEnd = serverEnd;
     this.up = new SimPipe(net, this, 0, this.client, this.server, link, serverHost, clientEnd, serverEnd);

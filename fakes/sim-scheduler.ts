@@ -30,6 +30,10 @@ export interface EventErrorSite {
 export interface ConnectionEnd {
   /** Such as `c0 server side`. */
   readonly name: string;
+  /** The host the end is on. */
+  readonly host: EventHost;
+  /** The connection's other end. */
+  readonly peer: ConnectionEnd;
   /** True from the moment the end is lost (before its protocol's `connectionLost` runs). */
   readonly lost: boolean;
   /** The virtual time the end was lost at; NaN while it is open. */

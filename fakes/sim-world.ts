@@ -288,9 +288,12 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
   // Timers
 
   addTimer(host: SimHost, ms: number, fn: (...args: unknown[]) => void, args: unknown[]): SimTimer {
-    // A timer set by a connection end's code belongs to it, unless the end is lost already
-    // (a retry scheduled from connectionLost is not a leak).
-    const owner = this.owner !== null && !this.owner.lost ? this.owner : null;
+    // A timer set by a connection end's code belongs to it, unless the end is lost already (a
+    // retry scheduled from connectionLost is not a leak). An event may run both ends' code (a
+    // FIN that closes both): the end on the timer's host is the one that set it.
+    let owner = this.owner;
+    if (owner !== null && owner.host !== host) owner = owner.peer.host === host ? owner.peer : null;
+    if (owner !== null && owner.lost) owner = null;
     const timer = new SimTimer(this, host, this.timerIds++, fn, args, owner);
     if (host.up) this.scheduler.push(timer, this.current + ms);
     else timer.time = this.current + ms;

@@ -8,7 +8,7 @@ import { NondeterminismError, PropertyFailedError, ReplayMismatchError } from ".
 import { Factory, Protocol } from "../../runtime/protocol.js";
 import type { DelayedCall, Reactor } from "../../runtime/reactor.js";
 import { LineReceiver } from "../../runtime/protocols/line-receiver.js";
-import { ScriptedChunking, chunkingArb, simConfigArb, simNetworkOptions } from "../../fakes/arbitraries.js";
+import { ScriptedChunking, chunkingArb, faultPlanArb, simConfigArb, simNetworkOptions } from "../../fakes/arbitraries.js";
 import type { SimConfig } from "../../fakes/arbitraries.js";
 import { ByteQueue } from "../../fakes/chunking.js";
 import { connectPair } from "../../fakes/loopback.js";
@@ -293,21 +293,39 @@ describe("real time in a connectPair case fails the case", () => {
 });
 
 describe("stateful inputs are fresh for every run and every shrink step", () => {
-  /** Reads `bytes` bytes of single-byte writes dry with `chunking`, using up its script. */
-  function consume(chunking: ScriptedChunking, bytes: number): void {
+  /** The reads a fresh copy of `chunking` cuts 64 one-byte writes into. */
+  function expectedReads(chunking: ScriptedChunking): number[] {
     const queue = new ByteQueue();
-    for (let i = 0; i < bytes; i++) queue.push(new Uint8Array(1));
-    while (queue.length > 0) queue.take(chunking.nextReadSize(queue));
+    for (let i = 0; i < 64; i++) queue.push(new Uint8Array(1));
+    const sizes: number[] = [];
+    const fresh = chunking.fresh();
+    while (queue.length > 0) sizes.push(queue.take(fresh.nextReadSize(queue)).length);
+    return sizes;
   }
 
-  it("simProperty: every run, shrink steps included, starts its chunking script at its first read", async () => {
-    const used: number[] = [];
+  /** The reads a connectPair given `chunking` actually delivers for 64 one-byte writes. */
+  function pairReads(chunking: ScriptedChunking): number[] {
+    const sizes: number[] = [];
+    const server = new Protocol();
+    server.dataReceived = (data: Uint8Array): void => {
+      sizes.push(data.length);
+    };
+    const client = new Protocol();
+    const pump = connectPair(server, client, { chunking });
+    for (let i = 0; i < 64; i++) client.transport.write(new Uint8Array(1));
+    pump.flush();
+    return sizes;
+  }
+
+  it("simProperty: every run, shrink steps included, cuts its reads from the start of its script", async () => {
+    let runs = 0;
+    let stale = 0;
     // Inputs nested in a null-prototype record, as fc.record makes them with noNullPrototype: false.
     const error = await simProperty(
       { setup: fc.record({ chunking: chunkingArb({ maxReadSize: 3 }), n: fc.nat({ max: 50 }) }, { noNullPrototype: false }) },
       ({ setup: { chunking, n } }) => {
-        used.push(chunking.used);
-        consume(chunking, 64);
+        runs++;
+        if (JSON.stringify(pairReads(chunking)) !== JSON.stringify(expectedReads(chunking))) stale++;
         if (n > 10 && chunking.sizes.length > 2) throw new Error("planted");
       },
       { seed: 5, numRuns: 200, replayDir: null },
@@ -317,23 +335,35 @@ describe("stateful inputs are fresh for every run and every shrink step", () => 
     );
     expect(error).toBeInstanceOf(PropertyFailedError);
     expect((error as PropertyFailedError).message).not.toContain("WARNING");
-    expect(used.length).toBeGreaterThan(20);
-    expect(used.filter((u) => u !== 0)).toEqual([]);
+    expect(runs).toBeGreaterThan(20);
+    expect(stale).toBe(0);
   });
 
-  it("a hand-written fc.assert gets fresh chunkings too, with no refresh by the user", () => {
-    const used: number[] = [];
+  it("a hand-written fc.assert gets the same reads in every run too, with no refresh by the user", () => {
+    let stale = 0;
     const details = fc.check(
       fc.property(chunkingArb({ maxReadSize: 3 }), fc.nat({ max: 50 }), (chunking, n) => {
-        used.push(chunking.used);
-        consume(chunking, 64);
+        if (JSON.stringify(pairReads(chunking)) !== JSON.stringify(expectedReads(chunking))) stale++;
         return !(n > 10 && chunking.sizes.length > 2);
       }),
       { seed: 6, numRuns: 200 },
     );
     expect(details.failed).toBe(true);
     expect(details.numShrinks).toBeGreaterThan(0);
-    expect(used.filter((u) => u !== 0)).toEqual([]);
+    expect(stale).toBe(0);
+  });
+
+  it("no input comes back undefined while fast-check shrinks a property mixing a chunking with other inputs", async () => {
+    let missing = 0;
+    await simProperty(
+      { config: simConfigArb(), chunking: chunkingArb(), faults: faultPlanArb({ hosts: ["a", "b"], swarm: true }), n: fc.nat({ max: 10 }) },
+      ({ config, faults, n }) => {
+        if ((config as unknown) === undefined || (faults as unknown) === undefined || (n as unknown) === undefined) missing++;
+        else if (n > 3 && faults.length > 0) throw new Error("planted");
+      },
+      { seed: 3, numRuns: 300, replayDir: null, swarm: ["x", "y"] },
+    ).catch(() => undefined);
+    expect(missing).toBe(0);
   });
 
   it("the same 100 drawn inputs run twice give 100/100 identical traces, payloads included", async () => {

@@ -484,6 +484,28 @@ describe("SimNetwork: timers that outlive their connection", () => {
     expect(leaks.map((l) => [l.timer, Number.isNaN(l.firedAt)])).toEqual([["idleTimeout", true]]);
   });
 
+  it("counts a timer as set by the end on its host: a client closing sets its retry in the event that delivers its FIN", async () => {
+    const net = new SimNetwork({ chunking: wholeWrites() });
+    net.host("10.0.0.1", { boot: (r) => void r.listen("tcp:80", echoFactory()) });
+    const b = net.host("10.0.0.2");
+    b.callLater(1, () => {
+      b.connect("tcp:10.0.0.1:80", Factory.forProtocol(() => {
+        const p = new Recorder();
+        p.connectionMade = (): void => {
+          p.transport.loseConnection();
+        };
+        // Runs in the event that delivers the client's FIN to the server.
+        p.connectionLost = (): void => {
+          b.callLater(50, function retry() {});
+        };
+        return p;
+      }));
+    });
+    await net.runUntilIdle();
+    expect(net.traceText()).toMatch(/timer #\d+ retry fired on 10\.0\.0\.2$/m);
+    expect(net.leakedTimers()).toEqual([]);
+  });
+
   it("reports nothing when the protocol cancels its timer on close", async () => {
     const { net, done } = run(true);
     await done;
