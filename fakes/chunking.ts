@@ -99,19 +99,19 @@ export class ByteQueue {
   }
 
   /**
-   * Calls `fn` with the first `n` bytes, in order, as views of the segments they lie in (no
-   * copy; what a tracer hashes before a read takes them).
+   * Calls `fn` for the first `n` bytes, in order, with each segment they lie in and the range
+   * of it that holds them (no copy, no view: what a tracer hashes before a read takes them).
    *
    * @throws RangeError when `n` is not in [0, length].
    */
-  forEachView(n: number, fn: (bytes: Uint8Array) => void): void {
-    if (!Number.isInteger(n) || n < 0 || n > this.total) throw new RangeError(`forEachView(${n}) over a queue of ${this.total} bytes`);
+  forEachRange(n: number, fn: (segment: Uint8Array, start: number, end: number) => void): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.total) throw new RangeError(`forEachRange(${n}) over a queue of ${this.total} bytes`);
     let left = n;
     for (let i = 0; left > 0; i++) {
       const seg = this.segments[i]!;
       const from = i === 0 ? this.head : 0;
       const count = Math.min(left, seg.length - from);
-      fn(seg.subarray(from, from + count));
+      fn(seg, from, from + count);
       left -= count;
     }
   }

@@ -13,7 +13,7 @@ import type { SimHost } from "./sim-host.js";
 import type { SimUDPPort } from "./sim-host.js";
 import type { SimLink } from "./sim-link.js";
 import { SimEvent } from "./sim-scheduler.js";
-import type { EventErrorSite, EventHost } from "./sim-scheduler.js";
+import type { ConnectionEnd, EventErrorSite, EventHost } from "./sim-scheduler.js";
 
 /** What a packet needs from the simulated network it crosses. */
 export interface PacketWorld {
@@ -41,6 +41,9 @@ export type SimPacketBody =
 
 /** One scheduled one-off event; `link` is the link it crosses, if any (it waits while held). */
 export class SimPacket extends SimEvent {
+  /** @internal The connection end whose code its delivery runs (a reset's), if any. */
+  owner: ConnectionEnd | null = null;
+
   /** @internal */
   constructor(
     private readonly net: PacketWorld,

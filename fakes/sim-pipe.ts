@@ -26,7 +26,7 @@ export interface PipeWorld {
   readonly tracer: SimTrace;
   /** Cuts arrived bytes into reads. */
   readonly chunking: ChunkingPolicy;
-  /** The connection end whose code runs now (timers set meanwhile belong to it). */
+  /** The connection end whose code runs now (timers set meanwhile belong to it); each event sets it. */
   owner: ConnectionEnd | null;
   /** One draw of the link's one-way latency. */
   latency(link: SimLink): number;
@@ -85,10 +85,9 @@ export class SimPipe extends SimEvent {
     /** The writing end, whose code runs when it aborts. */
     private readonly srcEnd: ConnectionEnd,
     /** The reading end, whose code a delivery runs. */
-    dstEnd: ConnectionEnd,
+    private readonly dstEnd: ConnectionEnd,
   ) {
     super();
-    this.owner = dstEnd;
   }
 
   /** Bytes written and not yet delivered. */
@@ -181,6 +180,7 @@ export class SimPipe extends SimEvent {
     const dst = this.dst;
     const net = this.net;
     const now = net.current;
+    net.owner = this.dstEnd;
     if (src.aborted && !src.lost) {
       this.clearSegments();
       this.queued = 0;

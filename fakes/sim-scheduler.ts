@@ -50,8 +50,6 @@ export abstract class SimEvent {
   seq = 0;
   /** @internal The slot in the heap, or -1 when not scheduled. */
   hi = -1;
-  /** @internal The connection end whose code the event runs, if any. */
-  owner: ConnectionEnd | null = null;
 
   /** True while it waits in the scheduler. */
   get scheduled(): boolean {

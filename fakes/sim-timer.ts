@@ -33,10 +33,10 @@ export class SimTimer extends SimEvent implements DelayedCall {
     readonly id: number,
     private readonly fn: (...args: unknown[]) => void,
     private readonly args: unknown[],
-    owner: ConnectionEnd | null,
+    /** The connection end whose code set it, while that end was open. */
+    readonly owner: ConnectionEnd | null,
   ) {
     super();
-    this.owner = owner;
   }
 
   /** The scheduled function's name, for leftover reports; "" when it has none. */

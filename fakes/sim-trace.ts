@@ -108,18 +108,20 @@ export class SimTrace {
     if (this.keeping) this.extras.set(this.kept - 1, extra);
   }
 
-  /** Hashes payload bytes, four at a time, into the last record. */
-  bytes(data: Uint8Array): void {
+  /**
+   * Hashes payload bytes `data[start..end)` into the last record: four at a time into the
+   * first lane only (payloads are the bulk of what is hashed), then the lane into the second.
+   */
+  bytes(data: Uint8Array, start = 0, end = data.length): void {
     if (this.mode === "off") return;
-    const n = data.length;
-    const whole = n & ~3;
-    let i = 0;
-    for (; i < whole; i += 4) this.word(data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-    if (i < n) {
-      let w = 0;
-      for (let shift = 0; i < n; i++, shift += 8) w |= data[i]! << shift;
-      this.word(w);
-    }
+    const whole = start + ((end - start) & ~3);
+    let i = start;
+    let h = this.h1;
+    for (; i < whole; i += 4) h = Math.imul(h ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)), FNV_PRIME);
+    let w = 0;
+    for (let shift = 0; i < end; i++, shift += 8) w |= data[i]! << shift;
+    this.h1 = h;
+    this.word(w ^ (end - start));
   }
 
   /** @returns the hash of every record so far, as 16 hex digits. */

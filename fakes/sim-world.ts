@@ -31,7 +31,6 @@ import { describeFault } from "./sim-faults.js";
 import type { SimFault } from "./sim-faults.js";
 import { LOOPBACK_ADDRESS, SimHost, isLoopbackName } from "./sim-host.js";
 import type { HostWorld, SimHostOptions, SimUDPPort } from "./sim-host.js";
-import { sampleLatency } from "./sim-latency.js";
 import type { LatencyModel } from "./sim-latency.js";
 import { SimLink } from "./sim-link.js";
 import { SimPacket } from "./sim-packet.js";
@@ -116,7 +115,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
   readonly firstEphemeralPort: number;
   /** The virtual time. */
   current: number;
-  /** The connection end whose code runs now: timers set meanwhile belong to it. */
+  /** The connection end whose code runs now: timers set meanwhile belong to it. Every event sets it as it fires. */
   owner: ConnectionEnd | null = null;
   /** Timers that fired after their connection end was lost, oldest first (at most {@link MAX_LEAKED_TIMERS}). */
   readonly leaks: LeakedTimer[] = [];
@@ -143,8 +142,10 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
   private readonly udpLoss: number;
   private readonly water: MemoryTransportOptions;
   private readonly payloadPreview: number;
-  private readonly hashBytes = (bytes: Uint8Array): void => {
-    this.tracer.bytes(bytes);
+  /** True when deliveries keep a payload preview (lines kept, preview wanted). */
+  private readonly previewing: boolean;
+  private readonly hashBytes = (segment: Uint8Array, start: number, end: number): void => {
+    this.tracer.bytes(segment, start, end);
   };
   private failure: Error | null = null;
   private connectionIds = 0;
@@ -163,6 +164,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
     this.udpLoss = options.udpLossProbability;
     this.water = options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark };
     this.payloadPreview = options.payloadPreview;
+    this.previewing = options.trace === "lines" && options.payloadPreview > 0;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -195,7 +197,9 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
 
   /** One draw of the link's latency. */
   latency(link: SimLink): number {
-    return sampleLatency(link.model, this.random);
+    // sampleLatency, by hand: this is on every write's path.
+    const m = link.model;
+    return m.kind === "fixed" ? m.ms : m.min + this.random.next() * (m.max - m.min);
   }
 
   /** The link between two hosts, made on first use. */
@@ -223,7 +227,6 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
     this.scheduler.pop();
     if (event.time > this.current) this.current = event.time;
     this.stats.events++;
-    this.owner = event.owner;
     try {
       event.fire();
     } catch (error) {
@@ -312,6 +315,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
   timerFired(timer: SimTimer): void {
     this.stats.timersFired++;
     const owner = timer.owner;
+    this.owner = owner;
     const leaked = owner !== null && owner.lost;
     const tracer = this.tracer;
     tracer.record(this.current, TraceKind.timer, timer.host.id, timer.id, leaked ? 1 : 0);
@@ -340,13 +344,13 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
     if (tracer.mode === "off") return;
     tracer.record(this.current, TraceKind.deliver, pipe.connection.id, pipe.direction, n);
     const queue = pipe.src.outgoing;
-    queue.forEachView(n, this.hashBytes);
-    if (tracer.keeping && this.payloadPreview > 0) {
+    queue.forEachRange(n, this.hashBytes);
+    if (this.previewing && tracer.keeping) {
       const preview = new Uint8Array(Math.min(n, this.payloadPreview));
       let at = 0;
-      queue.forEachView(preview.length, (bytes) => {
-        preview.set(bytes, at);
-        at += bytes.length;
+      queue.forEachRange(preview.length, (segment, start, end) => {
+        preview.set(segment.subarray(start, end), at);
+        at += end - start;
       });
       tracer.keep(preview);
     }
@@ -385,6 +389,7 @@ export class SimWorld implements HostWorld, ConnectionWorld, PacketWorld, TimerW
   }
 
   packetArrived(packet: SimPacket): void {
+    this.owner = packet.owner;
     const body = packet.body;
     const link = packet.link;
     const now = this.current;

@@ -25,6 +25,7 @@ import type { ScriptedChunking, SimConfig } from "../fakes/arbitraries.js";
 import type { SimCaseBody, SimCaseContext } from "../fakes/replay.js";
 import type { FaultPlan } from "../fakes/sim-faults.js";
 import type { SimHost } from "../fakes/sim-host.js";
+import type { SimNetwork } from "../fakes/simulation.js";
 import { Factory, Protocol } from "../runtime/protocol.js";
 import { Int32StringReceiver } from "../runtime/protocols/int-n-string-receiver.js";
 import type { DelayedCall } from "../runtime/reactor.js";
@@ -252,46 +253,67 @@ class LedgerClientProtocol extends Int32StringReceiver {
 }
 
 /**
- * One ledger case: the server on {@link SERVER}, the client on {@link CLIENT} dialing at 1 ms,
- * the drawn faults, then the invariants: no operation applied twice, every acknowledged one
- * applied, replies in order, and, unless a host crashed for good, every operation acknowledged.
+ * Sets up one ledger case on `net`: the server on {@link SERVER}, the client on {@link CLIENT}
+ * dialing at 1 ms, and the drawn faults.
+ *
+ * @param net - a fresh network.
+ * @param inputs - the drawn case.
+ * @param bug - the planted bug, or `none`.
+ * @param enabled - which workload features are on.
+ * @returns the check to run once the network is idle: it returns what the invariants found
+ *   wrong (no operation applied twice, every acknowledged one applied, replies in order, and,
+ *   unless a host crashed for good, every operation acknowledged) and a summary line.
+ */
+export function ledgerScenario(net: SimNetwork, inputs: TrialInputs, bug: LedgerBug, enabled: (feature: string) => boolean): () => { violations: string[]; summary: string } {
+  const { faults, ops } = inputs;
+  const store = new LedgerStore();
+  const violations = new Violations();
+  const slow = enabled("slow");
+  const work = ops.map((op) => ({ slow: slow && op.slow }));
+  let client: LedgerClient | null = null;
+  net.host(SERVER, {
+    boot: (h) => {
+      const make = bug === "split-prefix" ? (): LedgerServer => new SplitPrefixLedgerServer(store, h, bug) : (): LedgerServer => new LedgerServer(store, h, bug);
+      return h.listen(`tcp:${PORT}`, Factory.forProtocol(make));
+    },
+  });
+  net.host(CLIENT, {
+    boot: (h) => {
+      // The client's progress survives a crash of its host too (it restarts where it was).
+      client ??= new LedgerClient(h, work, enabled("pipeline"), violations);
+      const c = client;
+      h.callLater(1, () => {
+        c.start();
+      });
+    },
+  });
+  net.plan(faults);
+  return () => {
+    const c = client;
+    for (const [id, times] of store.applied) if (times > 1) violations.add(`op ${id} applied ${times} times`);
+    for (const id of c?.acked ?? []) if (!store.applied.has(id)) violations.add(`op ${id} acknowledged but never applied`);
+    const crashedForGood = faults.some((f) => f.fault.kind === "crash" && f.fault.restartAfter === undefined);
+    if (!crashedForGood && c?.done !== true) violations.add(`only ${c?.acked.size ?? 0} of ${ops.length} ops acknowledged${c?.gaveUp === true ? " (gave up)" : ""}`);
+    const summary = `acknowledged ${c?.acked.size ?? 0}/${ops.length}, applied ${[...store.applied].map(([id, n]) => `${id}x${n}`).join(" ")}`;
+    return { violations: violations.found, summary };
+  };
+}
+
+/**
+ * One ledger case as a property body: {@link ledgerScenario} on a network of the case, run to
+ * idle, then its invariants.
  *
  * @param bug - the planted bug, or `none`.
  * @returns the property body.
  */
 export function ledgerBody(bug: LedgerBug): SimCaseBody<TrialInputs> {
-  return async ({ config, chunking, faults, ops }, ctx: SimCaseContext): Promise<void> => {
-    const net = ctx.network(simNetworkOptions(config, { chunking }));
-    const store = new LedgerStore();
-    const violations = new Violations();
-    const slow = ctx.enabled("slow");
-    const work = ops.map((op) => ({ slow: slow && op.slow }));
-    let client: LedgerClient | null = null;
-    net.host(SERVER, {
-      boot: (h) => {
-        const make = bug === "split-prefix" ? (): LedgerServer => new SplitPrefixLedgerServer(store, h, bug) : (): LedgerServer => new LedgerServer(store, h, bug);
-        return h.listen(`tcp:${PORT}`, Factory.forProtocol(make));
-      },
-    });
-    net.host(CLIENT, {
-      boot: (h) => {
-        // The client's progress survives a crash of its host too (it restarts where it was).
-        client ??= new LedgerClient(h, work, ctx.enabled("pipeline"), violations);
-        const c = client;
-        h.callLater(1, () => {
-          c.start();
-        });
-      },
-    });
-    net.plan(faults);
+  return async (inputs, ctx: SimCaseContext): Promise<void> => {
+    const net = ctx.network(simNetworkOptions(inputs.config, { chunking: inputs.chunking }));
+    const check = ledgerScenario(net, inputs, bug, (feature) => ctx.enabled(feature));
     await net.runUntilIdle();
-    const c = client as LedgerClient | null;
-    for (const [id, times] of store.applied) if (times > 1) violations.add(`op ${id} applied ${times} times`);
-    for (const id of c?.acked ?? []) if (!store.applied.has(id)) violations.add(`op ${id} acknowledged but never applied`);
-    const crashedForGood = faults.some((f) => f.fault.kind === "crash" && f.fault.restartAfter === undefined);
-    if (!crashedForGood && c?.done !== true) violations.add(`only ${c?.acked.size ?? 0} of ${ops.length} ops acknowledged${c?.gaveUp === true ? " (gave up)" : ""}`);
-    ctx.log(`acknowledged ${c?.acked.size ?? 0}/${ops.length}, applied ${[...store.applied].map(([id, n]) => `${id}x${n}`).join(" ")}`);
-    if (violations.found.length > 0) throw new Error(violations.found.join("; "));
+    const { violations, summary } = check();
+    ctx.log(summary);
+    if (violations.length > 0) throw new Error(violations.join("; "));
   };
 }
 
