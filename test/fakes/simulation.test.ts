@@ -15,6 +15,7 @@ import {
 import { ClientFactory, DatagramProtocol, Factory } from "../../runtime/protocol.js";
 import type { Address, Connector } from "../../runtime/protocol.js";
 import { dial, serve } from "../../runtime/stream.js";
+import { deferLater } from "../../runtime/tasks.js";
 import type { Echo} from "./simulation-helpers.js";
 import { dec, echoFactory, Recorder, recorderFactory } from "./simulation-helpers.js";
 
@@ -510,5 +511,24 @@ describe("SimNetwork: timers that outlive their connection", () => {
     const { net, done } = run(true);
     await done;
     expect(net.leakedTimers()).toEqual([]);
+  });
+});
+
+describe("SimNetwork: the module's example", () => {
+  it("dials after the server booted, so it works whatever order ties run in, at any latency", async () => {
+    for (let seed = 0; seed < 40; seed++) {
+      // With 0 ms latency a SYN sent at time 0 ties with the server's boot.
+      const net = new SimNetwork({ seed, shuffleTies: true, latency: fixedLatency(seed % 2) });
+      net.host("10.0.0.1", { boot: (r) => r.listen("tcp:7:interface=10.0.0.1", echoFactory()) });
+      const client = net.host("10.0.0.2");
+      const done = deferLater(client, 1, () => dial(client, "tcp:10.0.0.1:7:timeout=5")).then(async (conn) => {
+        await conn.write("hi");
+        const reply = dec.decode(await conn.readExactly(2));
+        await conn.close();
+        return reply;
+      });
+      await net.runUntilIdle();
+      expect(await done).toBe("hi");
+    }
   });
 });
