@@ -695,7 +695,7 @@ function preview(r: TraceRecord): string {
 const ESCAPES: Record<number, string> = { 0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r", 0x22: '\\"', 0x5c: "\\\\" };
 
 /** @returns `bytes` as printable ASCII, with `\r`, `\n`, `\t`, `\"`, `\\` and `\xNN` escapes. */
-export function escapeBytes(bytes: Uint8Array): string {
+function escapeBytes(bytes: Uint8Array): string {
   let out = "";
   for (const b of bytes) {
     const escape = ESCAPES[b];

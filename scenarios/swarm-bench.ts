@@ -109,7 +109,7 @@ try {
       );
       const faults = inputs.faults.map((f) => `${f.fault.kind}@${f.at}`).join(" ") || "none";
       console.log(
-        `  ${bug} (${mode}): run ${failure.numRuns}, ${failure.numShrinks} shrinks in ${((performance.now() - t0) / 1000).toFixed(2)} s -> ${inputs.ops.length} op(s) [${inputs.ops.map((o) => (o.slow ? "slow" : "fast")).join(",")}], faults ${faults}, chunking ${inputs.chunking.name}, features ${failure.features?.join("+") ?? "all"}; replay on the buggy ledger ${buggy}, on the fixed one ${fixed}`,
+        `  ${bug} (${mode}): run ${failure.numRuns}, ${failure.numShrinks} shrinks in ${((performance.now() - t0) / 1000).toFixed(2)} s -> ${inputs.ops.length} op(s) [${inputs.ops.map((o) => (o.slow ? "slow" : "fast")).join(",")}], faults ${faults}, chunking ${inputs.chunking.name}, features ${failure.features === null ? "all" : failure.features.join("+") || "none"}; replay on the buggy ledger ${buggy}, on the fixed one ${fixed}`,
       );
     }
   }
