@@ -17,6 +17,8 @@
 
 import * as os from "node:os";
 import { wholeWrites } from "../fakes/chunking.js";
+import { drainMicrotasks } from "../fakes/microtask-activity.js";
+import { NondeterminismGuard } from "../fakes/nondeterminism-guard.js";
 import { fixedLatency, uniformLatency } from "../fakes/sim-latency.js";
 import { SimNetwork } from "../fakes/simulation.js";
 import type { SimNetworkOptions } from "../fakes/simulation.js";
@@ -173,6 +175,23 @@ async function asyncRun(options: SimNetworkOptions): Promise<{ wall: number; net
       `  ${label}: median guard on ${fmt(n / med(on))} events/s, off ${fmt(n / med(off))}: costs ${((med(on) / med(off) - 1) * 100).toFixed(1)}%; best on ${fmt(n / best(on))}, off ${fmt(n / best(off))}: ${((best(on) / best(off) - 1) * 100).toFixed(1)}%`,
     );
   }
+  // What the guard adds to a run that uses no guarded API is its install and removal: timed
+  // directly, it is a figure the machine's noise does not swamp.
+  const guard = new NondeterminismGuard();
+  const PAIRS = 2000;
+  let t0 = performance.now();
+  for (let i = 0; i < PAIRS; i++) guard.runSync(() => undefined);
+  const backToBack = ((performance.now() - t0) * 1000) / PAIRS;
+  t0 = performance.now();
+  for (let i = 0; i < PAIRS / 10; i++) {
+    guard.runSync(() => undefined);
+    await drainMicrotasks(); // lets the builtin modules' exports be restored (and re-synced next time)
+  }
+  const apart = ((performance.now() - t0) * 1000) / (PAIRS / 10);
+  const runMs = med(walls.syncOn) * 1000;
+  console.log(
+    `  install + removal per run: ${fmt(backToBack)} µs back to back, ${fmt(apart)} µs with a macrotask between runs; against this ${fmt(runMs)} ms run: ${((apart / 1000 / runMs) * 100).toFixed(3)}%`,
+  );
 }
 
 const realWall = await realRun();
