@@ -13,7 +13,7 @@
 import fc from "fast-check";
 import { InvalidOptionError } from "../runtime/errors.js";
 import type { ByteQueue, ChunkingPolicy } from "./chunking.js";
-import type { FaultPlan, PlannedFault, SimFault } from "./sim-faults.js";
+import type { FaultPlan, PlannedFault } from "./sim-faults.js";
 import type { LatencyModel } from "./sim-latency.js";
 import type { SimNetworkOptions } from "./simulation.js";
 
@@ -33,11 +33,18 @@ export interface ScriptedChunkingData {
  * flight, if less); once the script is used up, each read delivers everything in flight
  * (`"coalesce"`: no more splits) or the rest of the first write (`"whole"`).
  *
- * It keeps a cursor, so one instance serves one run: use {@link ScriptedChunking.fresh} for
- * another. (While shrinking, fast-check passes the same instance of an input it did not change
- * to the next run; `simProperty` refreshes inputs for each run, a hand-written `fc.assert`
- * should call `fresh()`.) Every read of a connection (both directions, and every connection of a simulated
- * network) takes the next size, in the order the reads happen.
+ * Every read of a connection (both directions, and every connection of a simulated network)
+ * takes the next size, in the order the reads happen, so the script keeps a cursor. It never
+ * leaks from one run into another: `connectPair`, `MemoryReactor`'s pairs and `SimNetwork` cut
+ * with a copy at its start ({@link ScriptedChunking.fresh}) and leave the drawn value alone, so
+ * every run and every shrink step that fast-check hands the same instance to cuts the same
+ * way, in `simProperty` as in a hand-written `fc.assert`. (Code that calls `nextReadSize` on a
+ * drawn value itself should call `fresh()` first.)
+ *
+ * It deliberately has no `fc.cloneMethod`: fast-check 4.10 clones a tuple (hence a record) that
+ * holds a cloneable value by copying only up to its last cloneable element, so the inputs after
+ * it come back `undefined` in some shrink steps (`tupleMakeItCloneable` walks a holey array),
+ * which fails a correct property.
  */
 export class ScriptedChunking implements ChunkingPolicy {
   /** The sizes of the first reads. */
@@ -183,7 +190,8 @@ export interface FaultPlanArbOptions {
    */
   maxTime?: number;
   /**
-   * The longest partition, hold or crash, in milliseconds.
+   * The longest partition, hold or crash, in milliseconds; each lasts at least 1 ms, so what
+   * ends it comes strictly after what started it.
    * @defaultValue {@link DEFAULT_MAX_FAULT_DURATION}
    */
   maxDuration?: number;
@@ -192,6 +200,16 @@ export interface FaultPlanArbOptions {
    * @defaultValue 0
    */
   minTime?: number;
+  /**
+   * Swarm testing (Groce et al., ISSTA 2012): each plan first draws which of `kinds` it may
+   * use (a non-empty subset, shrinking toward the first kind alone), then draws its faults
+   * from those only. Plans with few kinds pile more faults of each kind, so combinations that a
+   * plan mixing every kind rarely gets (three resets in one exchange, a reset with no crash to
+   * mask it) come up more often. Whether it finds a given bug sooner is measured, not assumed:
+   * see `scenarios/swarm-bench.ts`.
+   * @defaultValue false: every plan draws from every kind
+   */
+  swarm?: boolean;
 }
 
 /** The default bound on faults per plan. */
@@ -207,6 +225,12 @@ export const DEFAULT_MAX_FAULT_DURATION = 500;
  * leaving the choice to the network's seed), so shrinking one fault never moves another.
  * Shrinking removes faults first, then turns them into earlier kinds of `kinds` (a reset is the
  * simplest), brings them earlier, shortens them, and picks lower hosts and connections.
+ *
+ * A plan means what it says whatever order a network runs faults due at the same time in
+ * (shuffled ties included): a hold ends strictly after it starts, and holds of one link that
+ * overlap or touch are drawn as one longer hold; the same for the partitions of a pair of hosts
+ * and the crashes of a host. So no release can run before its hold, and no link stays held for
+ * good.
  *
  * @param options - see {@link FaultPlanArbOptions}.
  * @returns an arbitrary of fault plans.
@@ -225,44 +249,93 @@ export function faultPlanArb(options: FaultPlanArbOptions): fc.Arbitrary<FaultPl
   if (!Number.isInteger(maxFaults) || maxFaults < 0) throw new InvalidOptionError("maxFaults", `must be an integer >= 0, got ${maxFaults}`);
   if (!Number.isInteger(minTime) || minTime < 0) throw new InvalidOptionError("minTime", `must be an integer >= 0, got ${minTime}`);
   if (!Number.isInteger(maxTime) || maxTime < minTime) throw new InvalidOptionError("maxTime", `must be an integer >= minTime, got ${maxTime}`);
-  if (!Number.isInteger(maxDuration) || maxDuration < 0) throw new InvalidOptionError("maxDuration", `must be an integer >= 0, got ${maxDuration}`);
+  if (!Number.isInteger(maxDuration) || maxDuration < 1) throw new InvalidOptionError("maxDuration", `must be an integer >= 1, got ${maxDuration}`);
 
   const at = fc.integer({ min: minTime, max: maxTime });
-  const duration = fc.integer({ min: 0, max: maxDuration });
+  const duration = fc.integer({ min: 1, max: maxDuration });
   const host = fc.constantFrom(...hosts);
   const pick = fc.nat({ max: 7 });
   // Two distinct hosts (only drawn when there are two).
   const pair = (): fc.Arbitrary<readonly [string, string]> =>
     fc.tuple(fc.nat({ max: hosts.length - 1 }), fc.nat({ max: hosts.length - 2 })).map(([i, j]) => [hosts[i]!, hosts[j >= i ? j + 1 : j]!] as const);
 
-  const episode = (kind: FaultKind): fc.Arbitrary<PlannedFault[]> => {
+  const episode = (kind: FaultKind): fc.Arbitrary<Episode> => {
     switch (kind) {
       case "reset":
-        return fc.tuple(at, host, pick).map(([t, h, p]) => [{ at: t, fault: { kind: "reset", host: h, pick: p } }]);
+        return fc.tuple(at, host, pick).map(([t, h, p]): Episode => ({ at: t, fault: { kind: "reset", host: h, pick: p } }));
       case "halfClose":
         return fc
           .tuple(at, host, pick, fc.constantFrom<"client" | "server">("client", "server"))
-          .map(([t, h, p, side]) => [{ at: t, fault: { kind: "halfClose", host: h, pick: p, side } }]);
+          .map(([t, h, p, side]): Episode => ({ at: t, fault: { kind: "halfClose", host: h, pick: p, side } }));
       case "partition":
-        return fc.tuple(at, duration, pair()).map(([t, d, [a, b]]) => [
-          { at: t, fault: { kind: "partition", a: [a], b: [b] } },
-          { at: t + d, fault: { kind: "heal", a: [a], b: [b] } },
-        ]);
       case "hold":
-        return fc.tuple(at, duration, pair()).map(([t, d, [a, b]]) => [
-          { at: t, fault: { kind: "hold", a, b } },
-          { at: t + d, fault: { kind: "release", a, b } },
-        ]);
+        return fc.tuple(at, duration, pair()).map(([t, d, [a, b]]): Episode => ({ span: kind, a, b, start: t, end: t + d }));
       case "crash":
-        return fc.tuple(at, host, fc.option(duration, { nil: undefined })).map(([t, h, d]) => {
-          const fault: SimFault = d === undefined ? { kind: "crash", host: h } : { kind: "crash", host: h, restartAfter: d };
-          return [{ at: t, fault }];
-        });
+        return fc
+          .tuple(at, host, fc.option(duration, { nil: undefined }))
+          .map(([t, h, d]): Episode => ({ span: "crash", a: h, b: "", start: t, end: d === undefined ? Infinity : t + d }));
     }
   };
-  return fc
-    .array(fc.oneof({ withCrossShrink: true }, ...kinds.map(episode)), { maxLength: maxFaults })
-    .map((episodes) => episodes.flat().sort((x, y) => x.at - y.at));
+  const plans = (from: readonly FaultKind[]): fc.Arbitrary<PlannedFault[]> =>
+    fc.array(fc.oneof({ withCrossShrink: true }, ...from.map(episode)), { maxLength: maxFaults }).map((episodes) => planOf(episodes));
+  if (options.swarm !== true || kinds.length === 1) return plans(kinds);
+  return fc.subarray(kinds, { minLength: 1 }).chain(plans);
+}
+
+/** A span of time during which a link is held or partitioned (between `a` and `b`), or host `a` is down. */
+interface Span {
+  readonly span: "hold" | "partition" | "crash";
+  readonly a: string;
+  readonly b: string;
+  readonly start: number;
+  /** Infinity for a crash with no restart. */
+  end: number;
+}
+
+/** A drawn fault: one that strikes at a time, or a span. */
+type Episode = PlannedFault | Span;
+
+/**
+ * Turns drawn episodes into a plan sorted by time. The spans of one link (or host) that
+ * overlap or touch are merged into one, so their starts and ends cannot interleave whatever
+ * order a network runs faults due at the same time in.
+ */
+function planOf(episodes: readonly Episode[]): PlannedFault[] {
+  const plan: PlannedFault[] = [];
+  const byKey = new Map<string, Span[]>();
+  for (const e of episodes) {
+    if ("fault" in e) {
+      plan.push(e);
+      continue;
+    }
+    const key = `${e.span} ${[e.a, e.b].sort().join(" ")}`;
+    const list = byKey.get(key) ?? [];
+    list.push({ ...e });
+    byKey.set(key, list);
+  }
+  for (const list of byKey.values()) {
+    list.sort((x, y) => x.start - y.start || x.end - y.end);
+    const merged: Span[] = [];
+    for (const span of list) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && span.start <= last.end) last.end = Math.max(last.end, span.end);
+      else merged.push(span);
+    }
+    for (const { span, a, b, start, end } of merged) {
+      switch (span) {
+        case "crash":
+          plan.push({ at: start, fault: end === Infinity ? { kind: "crash", host: a } : { kind: "crash", host: a, restartAfter: end - start } });
+          break;
+        case "hold":
+          plan.push({ at: start, fault: { kind: "hold", a, b } }, { at: end, fault: { kind: "release", a, b } });
+          break;
+        case "partition":
+          plan.push({ at: start, fault: { kind: "partition", a: [a], b: [b] } }, { at: end, fault: { kind: "heal", a: [a], b: [b] } });
+          break;
+      }
+    }
+  }
+  return plan.sort((x, y) => x.at - y.at);
 }
 
 /** A simulated network's configuration, as drawn by {@link simConfigArb}. */

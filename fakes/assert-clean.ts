@@ -16,6 +16,8 @@ import type { FakeDelayedCall } from "./clock.js";
 import { Pump } from "./loopback.js";
 import { MemoryReactor } from "./memory-reactor.js";
 import { SimHost } from "./sim-host.js";
+import type { HostConnection } from "./sim-host.js";
+import type { SimScheduler } from "./sim-scheduler.js";
 import { SimTimer } from "./sim-timer.js";
 import { SimNetwork } from "./simulation.js";
 
@@ -87,39 +89,48 @@ export function findLeftovers(target: CleanTarget): Leftover[] {
     ]);
   } else if (target instanceof Pump) {
     add("connections", [target.server, target.client].filter((t) => !t.lost).map(describeTransport));
+  } else if (target instanceof SimNetwork) {
+    simLeftovers(add, target.world.scheduler, null, target.connections(), target.hostList());
   } else {
-    const net = target instanceof SimNetwork ? target : target.network;
-    const only = target instanceof SimHost ? target : null;
-    const timers: SimTimer[] = [];
-    let others = 0;
-    for (const event of net.scheduler.entries()) {
-      if (event instanceof SimTimer) {
-        if (only === null || event.host === only) timers.push(event);
-      } else if (only === null) {
-        others++;
-      }
-    }
-    timers.sort((a, b) => a.time - b.time || a.seq - b.seq);
-    add(
-      "delayedCalls",
-      timers.map((t) => `at ${t.time} ms (${t.label === "" ? "anonymous" : t.label}) on ${t.host.address}`),
-    );
-    if (others > 0) add("events", [`${others} other event${others === 1 ? "" : "s"} (bytes, packets or faults in flight)`]);
-    const conns = net.connections().filter((c) => only === null || c.clientHost === only || c.serverHost === only);
-    add(
-      "connections",
-      conns.map((c) => `c${c.id} ${c.clientHost.address}:${c.attempt.hostAddress.port} -> ${c.serverHost.address}:${c.attempt.endpoint.port}`),
-    );
-    const hosts = only === null ? net.hostList() : [only];
-    const ports: string[] = [];
-    for (const host of hosts) {
-      if (!host.up) continue;
-      for (const p of host.listeners) if (p.listening) ports.push(`${describePort(p.address)} on ${host.address}`);
-      for (const p of host.udpPorts) if (p.listening) ports.push(`${describePort(p.address)} on ${host.address}`);
-    }
-    add("ports", ports);
+    simLeftovers(add, target.world.scheduler, target, [...target.world.connectionsOf(target)], [target]);
   }
   return out;
+}
+
+/** The leftovers of a simulated network, or of its host `only`. */
+function simLeftovers(
+  add: (kind: LeftoverKind, items: string[]) => void,
+  scheduler: SimScheduler,
+  only: SimHost | null,
+  conns: readonly HostConnection[],
+  hosts: readonly SimHost[],
+): void {
+  const timers: SimTimer[] = [];
+  let others = 0;
+  for (const event of scheduler.entries()) {
+    if (event instanceof SimTimer) {
+      if (only === null || event.host === only) timers.push(event);
+    } else if (only === null) {
+      others++;
+    }
+  }
+  timers.sort((a, b) => a.time - b.time || a.seq - b.seq);
+  add(
+    "delayedCalls",
+    timers.map((t) => `at ${t.time} ms (${t.label === "" ? "anonymous" : t.label}) on ${t.host.address}`),
+  );
+  if (others > 0) add("events", [`${others} other event${others === 1 ? "" : "s"} (bytes, packets or faults in flight)`]);
+  add(
+    "connections",
+    conns.map((c) => c.describe()),
+  );
+  const ports: string[] = [];
+  for (const host of hosts) {
+    if (!host.up) continue;
+    for (const p of host.listeners) if (p.listening) ports.push(`${describePort(p.address)} on ${host.address}`);
+    for (const p of host.udpPorts) if (p.listening) ports.push(`${describePort(p.address)} on ${host.address}`);
+  }
+  add("ports", ports);
 }
 
 /**

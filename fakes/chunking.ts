@@ -98,6 +98,24 @@ export class ByteQueue {
     return out;
   }
 
+  /**
+   * Calls `fn` for the first `n` bytes, in order, with each segment they lie in and the range
+   * of it that holds them (no copy, no view: what a tracer hashes before a read takes them).
+   *
+   * @throws RangeError when `n` is not in [0, length].
+   */
+  forEachRange(n: number, fn: (segment: Uint8Array, start: number, end: number) => void): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.total) throw new RangeError(`forEachRange(${n}) over a queue of ${this.total} bytes`);
+    let left = n;
+    for (let i = 0; left > 0; i++) {
+      const seg = this.segments[i]!;
+      const from = i === 0 ? this.head : 0;
+      const count = Math.min(left, seg.length - from);
+      fn(seg, from, from + count);
+      left -= count;
+    }
+  }
+
   /** Drops everything queued (an aborted connection discards its unsent bytes). */
   clear(): void {
     this.segments = [];
@@ -115,6 +133,13 @@ export interface ChunkingPolicy {
    * @returns how many bytes the next read delivers, from 1 to `queue.length`.
    */
   nextReadSize(queue: ByteQueue): number;
+  /**
+   * For a policy with state of its own (a script's cursor, a generator it seeded itself): the
+   * same policy at its start. The fakes that take a policy (`connectPair`, `SimNetwork`) call
+   * it and cut with the copy, so the same policy object gives the same reads every time it is
+   * handed over. A policy without it is used as it is.
+   */
+  fresh?(): ChunkingPolicy;
 }
 
 /** @returns a policy that delivers each write as one read, as an idle loopback socket does. */
@@ -180,7 +205,7 @@ export function randomChunks(seed: number | RandomSource, options: RandomChunksO
   }
   if (!Number.isInteger(maxMerge) || maxMerge < 2) throw new InvalidOptionError("maxMerge", `must be an integer >= 2, got ${maxMerge}`);
   const upTo = (n: number): number => 1 + Math.floor(rng.next() * n);
-  return {
+  const policy: ChunkingPolicy = {
     name: typeof seed === "number" ? `random-${seed}` : "random",
     nextReadSize(queue) {
       const count = queue.segmentCount;
@@ -193,4 +218,8 @@ export function randomChunks(seed: number | RandomSource, options: RandomChunksO
       return upTo(queue.segmentLength(0));
     },
   };
+  // Seeded from a number, the policy owns its generator and can start over; drawing from a
+  // shared generator, it is part of that generator's one stream of choices.
+  if (typeof seed === "number") policy.fresh = () => randomChunks(seed, options);
+  return policy;
 }

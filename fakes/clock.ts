@@ -11,6 +11,10 @@ import {
   ReactorStalledError,
   UnhandledReactorError,
 } from "../runtime/errors.js";
+import { drainMicrotasks } from "./microtask-activity.js";
+import { runAsTestedCode } from "./nondeterminism-guard.js";
+
+export { drainMicrotasks };
 
 /** Options for {@link Clock}. */
 export interface ClockOptions {
@@ -95,6 +99,7 @@ export class Clock implements ClockInterface {
   private seq = 0;
   private readonly maxSteps: number;
   private readonly onError: (error: Error) => void;
+  private readonly stamp = (): number => this.current;
 
   constructor(options: ClockOptions = {}) {
     this.current = options.start ?? 0;
@@ -212,7 +217,8 @@ export class Clock implements ClockInterface {
     this.calls.shift();
     call.state = "ran";
     try {
-      call.fn();
+      // Under the active nondeterminism guard, if any: a timed call is code under test.
+      runAsTestedCode(call.fn, this.stamp);
     } catch (error) {
       this.onError(new UnhandledReactorError("a timed call", error));
     }
@@ -230,15 +236,4 @@ export class Clock implements ClockInterface {
     }
     this.calls.splice(lo, 0, call);
   }
-}
-
-/**
- * Lets every queued microtask (and the ones they queue) run. Promise jobs are FIFO, so a
- * chain of resolved promises makes progress one hop per turn; a macrotask boundary is the one
- * point where the microtask queue is known to be empty.
- */
-export function drainMicrotasks(): Promise<void> {
-  return new Promise((resolve) => {
-    setImmediate(resolve);
-  });
 }

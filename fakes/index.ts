@@ -55,19 +55,21 @@ export {
   DEFAULT_SIM_SEED,
   DEFAULT_SIM_MAX_STEPS,
   DEFAULT_UDP_LOSS_PROBABILITY,
+  DEFAULT_PAYLOAD_PREVIEW,
 } from "./simulation.js";
 export type {
   SimNetworkOptions,
   SimRunOptions,
-  SimStats,
   DeterminismReport,
-  NondeterminismMode,
-  NondeterminismRecord,
   DrainMode,
   LinkLatency,
 } from "./simulation.js";
+export { NondeterminismGuard, runAsTestedCode, DEFAULT_MAX_NONDETERMINISM_RECORDS } from "./nondeterminism-guard.js";
+export type { NondeterminismGuardOptions, NondeterminismMode, NondeterminismRecord } from "./nondeterminism-guard.js";
 export { SimHost, SimListeningPort, SimUDPPort, LOOPBACK_ADDRESS } from "./sim-host.js";
 export type { SimHostOptions } from "./sim-host.js";
+export { MAX_LEAKED_TIMERS } from "./sim-world.js";
+export type { SimStats, LeakedTimer } from "./sim-world.js";
 export { SimConnection, SimConnectAttempt } from "./sim-connection.js";
 export type { SimAttemptState } from "./sim-connection.js";
 export { fixedLatency, uniformLatency, DEFAULT_LATENCY } from "./sim-latency.js";
@@ -100,17 +102,20 @@ export type {
   SimConfig,
   SimConfigArbOptions,
 } from "./arbitraries.js";
-export { simProperty, refreshInputs, DEFAULT_SIM_PROPERTY_RUNS, DEFAULT_REPLAY_DIR, DEFAULT_REPORT_TRACE_LINES } from "./property.js";
-export type { SimPropertyOptions, SimPropertyResult } from "./property.js";
+export { simProperty, DEFAULT_SIM_PROPERTY_RUNS, DEFAULT_REPLAY_DIR, DEFAULT_REPORT_TRACE_LINES } from "./property.js";
+export type { SimPropertyOptions, SimPropertyResult, FastCheckParameters } from "./property.js";
 export {
   SimCaseContext,
+  runCase,
   replay,
+  firstDivergence,
   readReplayFile,
   writeReplayFile,
   encodeInputs,
   decodeInputs,
+  DEFAULT_REPLAY_TRACE_LINES,
 } from "./replay.js";
-export type { Json, ReplayRecord, SimCaseBody, ReplayOutcome } from "./replay.js";
+export type { Json, ReplayRecord, SimCaseBody, CaseChecks, ReplayOptions, ReplayOutcome } from "./replay.js";
 export {
   assertClean,
   findLeftovers,

@@ -37,6 +37,8 @@ import { DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_WRITE_BUFFER_SIZE, transportWriteL
 import type { WriteBufferOptions } from "../runtime/write-buffer.js";
 import { ByteQueue, toBytes, wholeWrites } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
+import { drainMicrotasks } from "./microtask-activity.js";
+import { runAsTestedCode } from "./nondeterminism-guard.js";
 
 /** The default buffered bytes at or below which a paused producer is resumed: drained. */
 export const DEFAULT_LOW_WATER_MARK = 0;
@@ -124,6 +126,8 @@ export class MemoryTransport implements Transport {
   onConnectionLost: ((reason: Error) => void) | null = null;
   /** Called whenever this side has new work for the driver (bytes, a close, reading resumed). */
   onActivity: (() => void) | null = null;
+  /** Told of each write ignored because this side was closing or closed (a simulated network traces it). */
+  onWriteRefused: ((data: Uint8Array) => void) | null = null;
   readonly highWaterMark: number;
   /** See {@link MemoryTransportOptions.lowWaterMark}. */
   readonly lowWaterMark: number;
@@ -187,6 +191,7 @@ export class MemoryTransport implements Transport {
   write(data: Uint8Array | string): void {
     if (this.closeRequested || this.writeClosed || this.aborted || this.lost) {
       this.writesAfterClose++;
+      this.onWriteRefused?.(toBytes(data));
       return;
     }
     const bytes = toBytes(data);
@@ -515,14 +520,18 @@ export class Pump {
    * @param chunking - the policy that sizes reads.
    * @param maxSteps - the bound on rounds per `flush()`.
    */
+  /** The policy that sizes reads: a fresh copy of the one given, if it has state (see `ChunkingPolicy.fresh`). */
+  readonly chunking: ChunkingPolicy;
+
   constructor(
     readonly server: MemoryTransport,
     readonly client: MemoryTransport,
-    readonly chunking: ChunkingPolicy = wholeWrites(),
+    chunking: ChunkingPolicy = wholeWrites(),
     maxSteps: number = DEFAULT_PUMP_MAX_STEPS,
   ) {
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidOptionError("maxSteps", `must be a positive integer, got ${maxSteps}`);
     this.maxSteps = maxSteps;
+    this.chunking = chunking.fresh?.() ?? chunking;
   }
 
   /** True when nothing can move: every byte delivered (or blocked by a paused reader). */
@@ -531,14 +540,12 @@ export class Pump {
   }
 
   /**
-   * Runs one round.
+   * Runs one round. The protocols' code runs under the active nondeterminism guard, if any.
    *
    * @returns true when anything moved.
    */
   pump(): boolean {
-    const a = this.step(this.client);
-    const b = this.step(this.server);
-    return a || b;
+    return runAsTestedCode(() => this.round());
   }
 
   /**
@@ -549,13 +556,43 @@ export class Pump {
    *   moved something: the two sides keep each other busy without end.
    */
   flush(): number {
-    let rounds = 0;
-    while (this.pump()) {
-      if (++rounds >= this.maxSteps && !this.idle) {
-        throw new ReactorStalledError(rounds, "in-memory pump still has bytes to move");
+    return runAsTestedCode(() => {
+      let rounds = 0;
+      while (this.round()) {
+        if (++rounds >= this.maxSteps && !this.idle) {
+          throw new ReactorStalledError(rounds, "in-memory pump still has bytes to move");
+        }
       }
+      return rounds;
+    });
+  }
+
+  /**
+   * Runs rounds until nothing moves, letting microtasks run whenever the bytes stop, so
+   * async/await code on either side (a continuation that writes, reads on or closes) runs too:
+   * it returns once both sides wait on something the pump cannot give. What a test of async
+   * code over `connectPair` awaits instead of a hand-written flush loop.
+   *
+   * @returns how many rounds moved something.
+   * @throws ReactorStalledError (`WL_ERR_REACTOR_STALLED`) when the sides keep each other busy
+   *   past `maxSteps` rounds, or past `maxSteps` turns of async code.
+   */
+  async flushAsync(): Promise<number> {
+    let rounds = 0;
+    for (let turns = 0; ; turns++) {
+      await drainMicrotasks();
+      if (this.idle) return rounds;
+      if (turns >= this.maxSteps || rounds >= this.maxSteps) {
+        throw new ReactorStalledError(rounds, `in-memory pump still has bytes to move after ${turns} turns of async code`);
+      }
+      rounds += this.flush();
     }
-    return rounds;
+  }
+
+  private round(): boolean {
+    const a = this.step(this.client);
+    const b = this.step(this.server);
+    return a || b;
   }
 
   private step(side: MemoryTransport): boolean {
@@ -592,7 +629,9 @@ export class Pump {
 export function connectPair(serverProtocol: Protocol, clientProtocol: Protocol, options: ConnectPairOptions = {}): Pump {
   const { server, client } = linkedTransports(options.serverAddress ?? DEFAULT_SERVER_ADDRESS, options.clientAddress ?? DEFAULT_CLIENT_ADDRESS, options);
   const pump = new Pump(server, client, options.chunking ?? wholeWrites(), options.maxSteps ?? DEFAULT_PUMP_MAX_STEPS);
-  server.attach(serverProtocol);
-  client.attach(clientProtocol);
+  runAsTestedCode(() => {
+    server.attach(serverProtocol);
+    client.attach(clientProtocol);
+  });
   return pump;
 }

@@ -1,8 +1,12 @@
 /**
  * `simProperty`: runs a fast-check property over the fakes and, when it fails, makes the
  * failure usable: it prints the seed, the counterexample path, the shrunk inputs (fault plan,
- * chunking, configuration) and the trace of the shrunk case, and writes a replay file that
- * {@link replay} runs again.
+ * chunking, configuration, workload features) and the trace of the shrunk case, carries the
+ * same as fields of its error, and writes a replay file that {@link replay} runs again as a
+ * regression test.
+ *
+ * Every case runs the same way (see `runCase`): under a nondeterminism guard, then, if the body
+ * passed, checked for timers that outlived their connection.
  *
  * @module
  */
@@ -10,12 +14,22 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { InvalidOptionError, PropertyFailedError } from "../runtime/errors.js";
-import { ScriptedChunking } from "./arbitraries.js";
-import { SimCaseContext, decodeInputs, encodeInputs, writeReplayFile } from "./replay.js";
-import type { Json, SimCaseBody } from "./replay.js";
+import type { PropertyFailure } from "../runtime/errors.js";
+import { DEFAULT_REPLAY_TRACE_LINES, SimCaseContext, decodeInputs, encodeInputs, runCase, writeReplayFile } from "./replay.js";
+import type { CaseChecks, Json, SimCaseBody } from "./replay.js";
+
+/**
+ * fast-check's own parameters that {@link simProperty} passes through as they are:
+ * `endOnFailure`, `verbose`, `interruptAfterTimeLimit`, `skipAllAfterTimeLimit`,
+ * `markInterruptAsFailure`, `timeout`, `maxSkipsPerRun`, `ignoreEqualValues`, ... (see
+ * fast-check's `Parameters`). `examples`, `seed`, `path` and `numRuns` have their own entries in
+ * {@link SimPropertyOptions}; `reporter` and `asyncReporter` are not taken (the report is
+ * simProperty's), nor `plugins` (typed by the property's arguments, which simProperty builds).
+ */
+export type FastCheckParameters = Omit<fc.Parameters<never>, "examples" | "reporter" | "asyncReporter" | "plugins" | "seed" | "path" | "numRuns">;
 
 /** Options for {@link simProperty}. */
-export interface SimPropertyOptions {
+export interface SimPropertyOptions<T = Record<string, unknown>> extends FastCheckParameters, CaseChecks {
   /**
    * A name for reports and the replay file's name.
    * @defaultValue "property"
@@ -36,6 +50,19 @@ export interface SimPropertyOptions {
    * @defaultValue none
    */
   path?: string;
+  /**
+   * Inputs to run first, before drawn ones (fast-check's `examples`), with every workload
+   * feature on.
+   * @defaultValue none
+   */
+  examples?: readonly T[];
+  /**
+   * Swarm testing: the workload features a case may have on. Each case draws a subset of them
+   * (shrinking toward fewer), the body asks `ctx.enabled(name)`, and the report and replay file
+   * record the subset. Without it, `ctx.enabled` is true for every feature.
+   * @defaultValue none: every feature on in every case
+   */
+  swarm?: readonly string[];
   /**
    * The folder replay files go to; null writes none.
    * @defaultValue {@link DEFAULT_REPLAY_DIR}
@@ -70,22 +97,26 @@ export interface SimPropertyResult {
 
 /**
  * Runs `body` on inputs drawn from `arbs` (a record of arbitraries) until it fails or `numRuns`
- * cases passed. A case fails when the body throws or rejects. On failure, fast-check shrinks
- * the inputs; the shrunk case is then run once more from a copy of its inputs decoded from
- * their replay encoding (which proves the replay file reproduces it), and the report is built
- * from that run.
+ * cases passed. A case fails when the body throws or rejects, when its code used real time or
+ * randomness, or when it left a timer that outlived its connection (unless `checkLeaks` is
+ * false). A drawn chunking script cuts from its start in every case and shrink step. On
+ * failure, fast-check shrinks the inputs; the shrunk case is then run once more from its inputs
+ * decoded from their replay encoding (which proves the replay file reproduces it), and the
+ * report is built from that run.
  *
  * @param arbs - the arbitraries, by name; the body gets an object with the same keys.
  * @param body - one case. Make networks with `ctx.network(options)` so their traces are
- *   reported; log anything else with `ctx.log(line)`.
+ *   reported; log anything else with `ctx.log(line)`; ask `ctx.enabled(feature)` with `swarm`.
  * @param options - see {@link SimPropertyOptions}.
  * @returns the number of runs and the seed, when the property held.
- * @throws PropertyFailedError (`WL_ERR_PROPERTY_FAILED`) with the report (seed, path, shrunk
- *   inputs, trace, replay file) and the body's error as `cause`.
+ * @throws PropertyFailedError (`WL_ERR_PROPERTY_FAILED`) with the report as message, the same
+ *   as fields (seed, path, runs, shrinks, counterexample, features, replay file, trace excerpt),
+ *   and the case's error as `cause`; InvalidOptionError (`WL_ERR_INVALID_OPTION`) for a bad
+ *   `numRuns`.
  *
  * @example
  * ```ts
- * await simProperty({ config: simConfigArb(), faults: faultPlanArb({ hosts: ["a", "b"] }) }, async ({ config, faults }, ctx) => {
+ * await simProperty({ config: simConfigArb(), faults: faultPlanArb({ hosts: ["10.0.0.1", "10.0.0.2"], swarm: true }) }, async ({ config, faults }, ctx) => {
  *   const net = ctx.network(simNetworkOptions(config));
  *   net.plan(faults);
  *   ...
@@ -96,28 +127,40 @@ export interface SimPropertyResult {
 export async function simProperty<T extends Record<string, unknown>>(
   arbs: { [K in keyof T]: fc.Arbitrary<T[K]> },
   body: SimCaseBody<T>,
-  options: SimPropertyOptions = {},
+  options: SimPropertyOptions<T> = {},
 ): Promise<SimPropertyResult> {
-  const name = options.name ?? "property";
-  const numRuns = options.numRuns ?? DEFAULT_SIM_PROPERTY_RUNS;
+  const { name = "property", numRuns = DEFAULT_SIM_PROPERTY_RUNS, examples, swarm, replayDir, traceLines, onReport, checkLeaks, ...passed } = options;
   if (!Number.isInteger(numRuns) || numRuns < 1) throw new InvalidOptionError("numRuns", `must be a positive integer, got ${numRuns}`);
-  const params: fc.Parameters<[T]> = { numRuns };
-  if (options.seed !== undefined) params.seed = options.seed;
-  if (options.path !== undefined) params.path = options.path;
+  const checks: CaseChecks = checkLeaks === undefined ? {} : { checkLeaks };
+  const params: fc.Parameters<[string[] | null, T]> = { ...passed, numRuns };
+  if (examples !== undefined) params.examples = examples.map((e): [null, T] => [null, e]);
   const record = fc.record(arbs) as unknown as fc.Arbitrary<T>;
-  const property = fc.asyncProperty(record, async (inputs) => {
-    // While shrinking, fast-check hands the same instance of every input it did not change to
-    // the next run; a chunking script has a cursor, so each run gets its own copy.
-    await body(refreshInputs(inputs), new SimCaseContext());
+  const features: fc.Arbitrary<string[] | null> = swarm === undefined ? fc.constant(null) : fc.subarray([...swarm]);
+  // The fakes cut with a copy of a drawn chunking script, so a value fast-check hands to several
+  // runs and shrink steps gives the same reads in each. (The record goes last: fast-check 4.10
+  // clones a tuple only up to its last cloneable element, should a user input be cloneable.)
+  const property = fc.asyncProperty(features, record, async (on, inputs) => {
+    await runCase(body, inputs, new SimCaseContext(on === null ? null : new Set(on)), checks);
   });
   const details = await fc.check(property, params);
   if (!details.failed) return { numRuns: details.numRuns, seed: details.seed };
+  const failure: PropertyFailure = {
+    property: name,
+    seed: details.seed,
+    path: details.counterexamplePath,
+    numRuns: details.numRuns,
+    numShrinks: details.numShrinks,
+    counterexample: null,
+    features: null,
+    replayFile: null,
+    traceExcerpt: [],
+  };
   if (details.counterexample === null || details.counterexamplePath === null) {
-    throw new PropertyFailedError(`${name}: fast-check stopped without a counterexample\n${fc.defaultReportMessage(details) ?? ""}`, null, {
-      cause: details.errorInstance,
-    });
+    const report = `${name}: fast-check stopped without a counterexample\n${fc.defaultReportMessage(details) ?? ""}`;
+    onReport?.(report);
+    throw new PropertyFailedError(report, failure, { cause: details.errorInstance });
   }
-  const shrunk = details.counterexample[0];
+  const [on, shrunk] = details.counterexample;
   let encoded: Json | null = null;
   let encodeProblem = "";
   try {
@@ -126,13 +169,13 @@ export async function simProperty<T extends Record<string, unknown>>(
     encodeProblem = error instanceof Error ? error.message : String(error);
   }
 
-  // Run the shrunk case once more, from fresh inputs (values such as a chunking script keep a
-  // cursor), to collect its trace: the replay file's inputs, when they can be encoded.
-  const again = new SimCaseContext();
+  // Run the shrunk case once more, from its inputs as the replay file stores them, to collect
+  // its trace.
+  const again = new SimCaseContext(on === null ? null : new Set(on));
   let againError: unknown = null;
   let reproduced = false;
   try {
-    await body((encoded === null ? shrunk : decodeInputs(encoded)) as T, again);
+    await runCase(body, (encoded === null ? fc.cloneIfNeeded(shrunk) : decodeInputs(encoded)) as T, again, checks);
   } catch (error) {
     reproduced = true;
     againError = error;
@@ -142,13 +185,23 @@ export async function simProperty<T extends Record<string, unknown>>(
   const errorText = describeError(firstError);
 
   let file: string | null = null;
-  const dir = options.replayDir === undefined ? DEFAULT_REPLAY_DIR : options.replayDir;
+  const dir = replayDir === undefined ? DEFAULT_REPLAY_DIR : replayDir;
   if (dir !== null && encoded !== null) {
     file = join(dir, `${slug(name)}-${details.seed}.json`);
-    writeReplayFile(file, { version: 1, name, seed: details.seed, path: details.counterexamplePath, inputs: encoded, traceHash, error: errorText });
+    writeReplayFile(file, {
+      version: 2,
+      name,
+      seed: details.seed,
+      path: details.counterexamplePath,
+      inputs: encoded,
+      features: on,
+      traceHash,
+      trace: again.networks.map((net) => net.trace().slice(0, DEFAULT_REPLAY_TRACE_LINES)),
+      error: errorText,
+    });
   }
 
-  const maxLines = options.traceLines ?? DEFAULT_REPORT_TRACE_LINES;
+  const maxLines = traceLines ?? DEFAULT_REPORT_TRACE_LINES;
   const lines: string[] = [
     `Property "${name}" failed after ${details.numRuns} run(s) and ${details.numShrinks} shrink(s).`,
     `  seed: ${details.seed}`,
@@ -158,44 +211,30 @@ export async function simProperty<T extends Record<string, unknown>>(
     "Shrunk inputs:",
     ...Object.entries(shrunk).map(([k, v]) => `  ${k}: ${fc.stringify(v)}`),
   ];
+  if (on !== null) lines.push(`Workload features on: ${on.length === 0 ? "none" : on.join(", ")}`);
   if (!reproduced) {
     lines.push("WARNING: the shrunk case passed when run again: the body is not deterministic (real time, shared state?).");
   } else if (describeError(againError) !== errorText) {
     lines.push(`Run again, it failed differently: ${describeError(againError)}`);
   }
   lines.push(`Trace hash: ${traceHash ?? "none (no network, nothing logged)"}`);
+  const excerpt: string[] = [];
   again.networks.forEach((net, i) => {
     const trace = net.trace();
     const shown = trace.slice(-maxLines);
-    lines.push(`Trace of network ${i + 1} (seed ${net.seed}, ${trace.length} lines${shown.length < trace.length ? `, last ${shown.length} shown` : ""}):`);
-    for (const l of shown) lines.push(`  ${l}`);
+    excerpt.push(`Trace of network ${i + 1} (seed ${net.seed}, ${trace.length} lines${shown.length < trace.length ? `, last ${shown.length} shown` : ""}):`);
+    for (const l of shown) excerpt.push(`  ${l}`);
+    for (const use of net.nondeterminism()) excerpt.push(`  (real time or randomness: ${use.api} at ${use.where})`);
   });
+  lines.push(...excerpt);
   if (again.lines.length > 0) {
     lines.push("Log:");
     for (const l of again.lines.slice(-maxLines)) lines.push(`  ${l}`);
   }
-  lines.push(file !== null ? `Replay file: ${file} (replay(file, body) runs this case again)` : `No replay file${encodeProblem === "" ? "" : `: ${encodeProblem}`}`);
+  lines.push(file !== null ? `Replay file: ${file} (replay(file, body) runs this case again: a regression test)` : `No replay file${encodeProblem === "" ? "" : `: ${encodeProblem}`}`);
   const report = lines.join("\n");
-  options.onReport?.(report);
-  throw new PropertyFailedError(report, file, { cause: firstError });
-}
-
-/**
- * Copies what carries run state in a set of inputs (a {@link ScriptedChunking}'s cursor), in
- * arrays and plain objects at any depth; everything else is kept as is.
- *
- * @param value - drawn inputs.
- * @returns the inputs, with every chunking script at its start.
- */
-export function refreshInputs<T>(value: T): T {
-  if (value instanceof ScriptedChunking) return value.fresh() as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => refreshInputs(v)) as T;
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = refreshInputs(v);
-    return out as T;
-  }
-  return value;
+  onReport?.(report);
+  throw new PropertyFailedError(report, { ...failure, counterexample: shrunk, features: on, replayFile: file, traceExcerpt: excerpt }, { cause: firstError });
 }
 
 function describeError(error: unknown): string {

@@ -9,6 +9,7 @@
 import { Deferred } from "../runtime/deferred.js";
 import type { TcpClientEndpoint } from "../runtime/endpoints.js";
 import {
+  BrokenPipeError,
   CancelledError,
   ConnectionAborted,
   ConnectionDone,
@@ -27,8 +28,32 @@ import type { MemoryTransport, PairBufferOptions } from "./loopback.js";
 import type { SimHost } from "./sim-host.js";
 import type { SimLink } from "./sim-link.js";
 import { SimPipe } from "./sim-pipe.js";
+import type { PipeWorld } from "./sim-pipe.js";
+import type { ConnectionEnd } from "./sim-scheduler.js";
 import { TraceKind } from "./sim-trace.js";
-import type { SimNetwork } from "./simulation.js";
+
+/** @internal One end of a simulated connection, owner of the timers its protocol sets. */
+export class SimConnectionEnd implements ConnectionEnd {
+  lostAt = NaN;
+  peer: ConnectionEnd = this;
+  constructor(
+    readonly name: string,
+    private readonly transport: MemoryTransport,
+    readonly host: SimHost,
+  ) {}
+
+  get lost(): boolean {
+    return this.transport.lost;
+  }
+}
+
+/** What connections and connection attempts need from the simulated network they run in. */
+export interface ConnectionWorld extends PipeWorld {
+  /** Both ends of `conn` are lost. */
+  connectionClosed(conn: SimConnection): void;
+  /** The client of `attempt` sends its SYN. */
+  sendSyn(attempt: SimConnectAttempt): void;
+}
 
 /** The reasons the trace names, by code. */
 export const REASON_NAMES = [
@@ -43,6 +68,15 @@ export const REASON_NAMES = [
   "ConnectionRefusedByFactoryError",
   "crashed",
   "other",
+  "BrokenPipeError",
+] as const;
+
+/** Why a write was ignored, as the trace names it, by code. */
+export const REFUSED_WRITE_REASONS = [
+  "after close (ignored)",
+  "after the connection was lost (ignored)",
+  "after its write half was shut (ignored)",
+  "after its write half was shut by a fault: BrokenPipeError",
 ] as const;
 
 /** @returns the trace code of a `connectionLost` or connect-failure reason. */
@@ -56,6 +90,7 @@ export function reasonCode(reason: Error): number {
   if (reason instanceof CancelledError) return 6;
   if (reason instanceof DNSLookupError) return 7;
   if (reason instanceof ConnectionRefusedByFactoryError) return 8;
+  if (reason instanceof BrokenPipeError) return 11;
   return 10;
 }
 
@@ -69,11 +104,17 @@ export class SimConnection {
   readonly up: SimPipe;
   /** Server-to-client bytes (and the SYN-ACK before them). */
   readonly down: SimPipe;
+  /** @internal The client's end, as an owner of timers. */
+  readonly clientEnd: SimConnectionEnd;
+  /** @internal The server's end, as an owner of timers. */
+  readonly serverEnd: SimConnectionEnd;
   private lostSides = 0;
+  /** Bit per side (1 client, 2 server) whose write half a `halfClose` fault shut. */
+  private shutByFault = 0;
 
   /** @internal */
   constructor(
-    private readonly net: SimNetwork,
+    private readonly net: ConnectionWorld,
     /** The same number as its attempt; `c<id>` in the trace. */
     readonly id: number,
     /** The client's attempt. */
@@ -88,8 +129,14 @@ export class SimConnection {
     const { server, client } = linkedTransports(serverAddress, attempt.hostAddress, buffers);
     this.client = client;
     this.server = server;
-    this.up = new SimPipe(net, this, 0, this.client, this.server, link, serverHost);
-    this.down = new SimPipe(net, this, 1, this.server, this.client, link, attempt.host);
+    const clientEnd = new SimConnectionEnd(`c${id} client side`, this.client, attempt.host);
+    const serverEnd = new SimConnectionEnd(`c${id} server side`, this.server, serverHost);
+    clientEnd.peer = serverEnd;
+    serverEnd.peer = clientEnd;
+    this.clientEnd = clientEnd;
+    this.serverEnd = serverEnd;
+    this.up = new SimPipe(net, this, 0, this.client, this.server, link, serverHost, clientEnd, serverEnd);
+    this.down = new SimPipe(net, this, 1, this.server, this.client, link, attempt.host, serverEnd, clientEnd);
     const up = this.up;
     const down = this.down;
     client.onActivity = () => {
@@ -106,6 +153,12 @@ export class SimConnection {
     };
     server.onConnectionLost = (reason) => {
       this.sideLost(1, reason);
+    };
+    client.onWriteRefused = (data) => {
+      this.writeRefused(0, data);
+    };
+    server.onWriteRefused = (data) => {
+      this.writeRefused(1, data);
     };
   }
 
@@ -124,9 +177,37 @@ export class SimConnection {
     return this.attempt.host === host ? this.client : this.server;
   }
 
+  /** @returns the connection for reports, such as `c0 10.0.0.2:49152 -> 10.0.0.1:80`. */
+  describe(): string {
+    return `c${this.id} ${this.clientHost.address}:${this.attempt.hostAddress.port} -> ${this.serverHost.address}:${this.attempt.endpoint.port}`;
+  }
+
   /** @internal The SYN-ACK reached the client. */
   established(): void {
     this.attempt.established(this);
+  }
+
+  /**
+   * @internal A `halfClose` fault shuts the write half of one side, as if its program had
+   * (the peer reads EOF after the bytes in flight). Unlike its program, it does not know: its
+   * next write fails the connection with `BrokenPipeError`, as a write after `shutdown(2)` does.
+   */
+  shutWrite(side: 0 | 1): void {
+    const t = side === 0 ? this.client : this.server;
+    if (t.writeClosed || t.closeRequested || t.aborted || t.lost) return;
+    this.shutByFault |= side === 0 ? 1 : 2;
+    t.loseWriteConnection();
+  }
+
+  private writeRefused(side: 0 | 1, data: Uint8Array): void {
+    const t = side === 0 ? this.client : this.server;
+    const byFault = !t.lost && !t.aborted && !t.closeRequested && (this.shutByFault & (side === 0 ? 1 : 2)) !== 0;
+    const reason = t.lost ? 1 : t.aborted || t.closeRequested ? 0 : byFault ? 3 : 2;
+    this.net.tracer.record(this.net.current, TraceKind.writeRefused, this.id, side, data.length, reason);
+    if (!byFault) return;
+    const pipe = side === 0 ? this.up : this.down;
+    pipe.abortReason = new BrokenPipeError("write after a halfClose fault shut this side's write half");
+    t.abortConnection();
   }
 
   /**
@@ -147,6 +228,7 @@ export class SimConnection {
     const bit = side === 0 ? 1 : 2;
     if ((this.lostSides & bit) !== 0) return;
     this.lostSides |= bit;
+    (side === 0 ? this.clientEnd : this.serverEnd).lostAt = this.net.current;
     this.net.tracer.record(this.net.current, TraceKind.lost, this.id, side, reason === null ? 9 : reasonCode(reason));
     if (this.lostSides === 3) this.net.connectionClosed(this);
   }
@@ -175,7 +257,7 @@ export class SimConnectAttempt<P extends Protocol = Protocol> {
 
   /** @internal */
   constructor(
-    private readonly net: SimNetwork,
+    private readonly net: ConnectionWorld,
     /** The client's host. */
     readonly host: SimHost,
     /** `c<id>` in the trace. */
@@ -216,10 +298,12 @@ export class SimConnectAttempt<P extends Protocol = Protocol> {
     if (this.factory instanceof ClientFactory) this.factory.startedConnecting(this.connector);
     if (this.state !== "connecting") return;
     const seconds = this.endpoint.timeout;
-    this.timer = this.host.callLater(seconds * 1000, () => {
+    // A named function: the trace and leak reports name timers by their function.
+    const connectTimeout = (): void => {
       this.timer = null;
       this.fail(new ConnectTimeoutError(`connecting to ${this.endpoint.host}:${this.endpoint.port} timed out after ${seconds} s`));
-    });
+    };
+    this.timer = this.host.callLater(seconds * 1000, connectTimeout);
     this.net.sendSyn(this);
   }
 
@@ -265,8 +349,16 @@ export class SimConnectAttempt<P extends Protocol = Protocol> {
     this.timer = null;
   }
 
-  /** @internal The established connection was lost. */
+  /**
+   * @internal The client's end was lost: once connected, the connection ends; before the
+   * handshake completed (a reset between accept and SYN-ACK), the connect fails with the
+   * reason, as `connect(2)` does.
+   */
   lost(reason: Error): void {
+    if (this.state === "connecting") {
+      this.fail(reason);
+      return;
+    }
     if (this.state !== "connected") return;
     this.state = "disconnected";
     if (this.factory instanceof ClientFactory) this.factory.clientConnectionLost(this.connector, reason);

@@ -8,7 +8,7 @@
 
 import { Deferred, fail, succeed } from "../runtime/deferred.js";
 import { parseClientEndpoint, parseServerEndpoint } from "../runtime/endpoints.js";
-import type { ClientEndpoint, ServerEndpoint } from "../runtime/endpoints.js";
+import type { ClientEndpoint, ServerEndpoint, TcpClientEndpoint } from "../runtime/endpoints.js";
 import {
   CannotListenError,
   InvalidEndpointError,
@@ -16,7 +16,7 @@ import {
   SystemSocketError,
   UnhandledReactorError,
 } from "../runtime/errors.js";
-import type { Address, ClientFactory, DatagramProtocol, Factory, Protocol } from "../runtime/protocol.js";
+import type { Address, ClientFactory, DatagramProtocol, Factory, Protocol, Transport } from "../runtime/protocol.js";
 import type {
   DatagramTransport,
   DelayedCall,
@@ -30,10 +30,9 @@ import type {
 } from "../runtime/reactor.js";
 import { MemoryUDPPort } from "./memory-reactor.js";
 import { DEFAULT_MAX_PACKET_SIZE } from "./memory-reactor.js";
-import { SimConnectAttempt } from "./sim-connection.js";
-import type { SimConnection } from "./sim-connection.js";
+import type { RandomSource } from "./random.js";
+import type { SimScheduler } from "./sim-scheduler.js";
 import { SystemEventTriggers } from "./system-event-triggers.js";
-import type { SimNetwork } from "./simulation.js";
 
 /** The loopback address every simulated host answers on, for itself only. */
 export const LOOPBACK_ADDRESS = "127.0.0.1";
@@ -41,7 +40,61 @@ export const LOOPBACK_ADDRESS = "127.0.0.1";
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
 const LOOPBACK_NAMES = new Set([LOOPBACK_ADDRESS, "localhost", "::1"]);
 
-/** Options for {@link SimNetwork.host}. */
+/** @internal True for the names a host answers on for itself only (127.0.0.1, localhost, ::1). */
+export function isLoopbackName(host: string): boolean {
+  return LOOPBACK_NAMES.has(host);
+}
+
+/**
+ * What a host needs from the simulated network it is part of. The network's engine implements
+ * it; hosts depend on this, not on the engine (which depends on them).
+ */
+export interface HostWorld {
+  /** The virtual time. */
+  readonly current: number;
+  /** The one seeded generator. */
+  readonly random: RandomSource;
+  /** The one event queue (leftover checks look for a host's timers in it). */
+  readonly scheduler: SimScheduler;
+  /** The first ephemeral port of every host. */
+  readonly firstEphemeralPort: number;
+  /** Queues a timed call of `host`. */
+  addTimer(host: SimHost, ms: number, fn: (...args: unknown[]) => void, args: unknown[]): DelayedCall;
+  /** Cancels every queued timed call of `host`. */
+  cancelTimersOf(host: SimHost): void;
+  /** The host with `address`, if any. */
+  hostByAddress(address: string): SimHost | undefined;
+  /** The open connections with an end on `host`. */
+  connectionsOf(host: SimHost): Iterable<HostConnection>;
+  /** Starts a connection attempt from `host` (its SYN crosses the network). */
+  dial<P extends Protocol>(host: SimHost, endpoint: TcpClientEndpoint, factory: Factory<P> | ClientFactory<P>, target: SimHost | null, localAddress: string, localPort: number): Deferred<P>;
+  /** Sends a UDP datagram from `port`. */
+  sendDatagram(port: SimUDPPort, data: Uint8Array | string, addr: { host: string; port: number }): void;
+  /** Makes the current (or next) run fail with `error`. */
+  fail(error: Error): void;
+  /** Adds a note from `host` to the trace. */
+  note(text: string, host: SimHost): void;
+}
+
+/** What a host knows of a connection with an end on it. */
+export interface HostConnection {
+  /** @returns the end on `host`. */
+  sideOn(host: SimHost): Transport;
+  /** @returns the connection for reports, such as `c0 10.0.0.2:49152 -> 10.0.0.1:80`. */
+  describe(): string;
+}
+
+/** What a host knows of one of its connection attempts. */
+export interface HostAttempt {
+  /** `"connecting"` until it is connected or has failed. */
+  readonly state: string;
+  /** The attempt's local address. */
+  readonly hostAddress: Address;
+  /** Ends the attempt without telling anyone (its host crashed). */
+  kill(): void;
+}
+
+/** Options for `SimNetwork.host`. */
 export interface SimHostOptions {
   /**
    * The host's program: run (as a simulation event at the current time) when the host is
@@ -67,8 +120,7 @@ export class SimHost implements Reactor {
   up = true;
   /** @internal */ readonly listeners: SimListeningPort[] = [];
   /** @internal */ readonly udpPorts: SimUDPPort[] = [];
-  /** @internal */ readonly connections = new Set<SimConnection>();
-  /** @internal */ readonly attempts = new Set<SimConnectAttempt>();
+  /** @internal */ readonly attempts = new Set<HostAttempt>();
   /** @internal */ readonly clientPorts = new Set<number>();
   private phase: Phase = "idle";
   private readonly triggers = new SystemEventTriggers();
@@ -78,8 +130,8 @@ export class SimHost implements Reactor {
 
   /** @internal */
   constructor(
-    /** The network it is part of. */
-    readonly network: SimNetwork,
+    /** @internal The engine of the network it is part of. */
+    readonly world: HostWorld,
     /** A number unique in the network (`h<id>` internally; the trace prints addresses). */
     readonly id: number,
     /** Its address, such as `"10.0.0.1"`. */
@@ -88,9 +140,9 @@ export class SimHost implements Reactor {
     readonly options: SimHostOptions,
   ) {
     this.hook = (error) => {
-      network.fail(error);
+      world.fail(error);
     };
-    this.nextPort = network.firstEphemeralPort;
+    this.nextPort = world.firstEphemeralPort;
   }
 
   /** True from `run()` until shutdown completes (and never while crashed). */
@@ -99,7 +151,7 @@ export class SimHost implements Reactor {
   }
 
   now(): number {
-    return this.network.current;
+    return this.world.current;
   }
 
   /**
@@ -110,12 +162,21 @@ export class SimHost implements Reactor {
    */
   callLater<A extends unknown[]>(ms: number, fn: (...args: A) => void, ...args: A): DelayedCall {
     if (Number.isNaN(ms)) throw new RangeError("callLater() delay is NaN");
-    return this.network.addTimer(this, ms > 0 ? ms : 0, fn as (...args: unknown[]) => void, args);
+    return this.world.addTimer(this, ms > 0 ? ms : 0, fn as (...args: unknown[]) => void, args);
   }
 
   /** @returns a number in [0, 1) from the network's one seeded generator. */
   random(): number {
-    return this.network.random.next();
+    return this.world.random.next();
+  }
+
+  /**
+   * Adds a line to the network's trace, stamped with the virtual time and this host's address:
+   * an application event worth seeing next to the network's (`note 10.0.0.1: lease renewed`).
+   * It is part of the trace hash.
+   */
+  note(text: string): void {
+    this.world.note(text, this);
   }
 
   /** Replaces the hook; the default makes the running `SimNetwork.run` fail with the error. */
@@ -198,7 +259,7 @@ export class SimHost implements Reactor {
     if (parsed.kind !== "tcp") {
       return fail(new InvalidEndpointError(typeof endpoint === "string" ? endpoint : parsed.kind, "a simulated host connects to tcp endpoints only"));
     }
-    const target = LOOPBACK_NAMES.has(parsed.host) ? this : (this.network.hostByAddress(parsed.host) ?? null);
+    const target = LOOPBACK_NAMES.has(parsed.host) ? this : (this.world.hostByAddress(parsed.host) ?? null);
     const bind = parsed.bindAddress;
     if (bind !== undefined && !WILDCARDS.has(bind) && bind !== this.address && !LOOPBACK_NAMES.has(bind)) {
       return fail(new SystemSocketError("EADDRNOTAVAIL", `host ${this.address} has no address ${bind}`));
@@ -211,10 +272,7 @@ export class SimHost implements Reactor {
       return fail(error);
     }
     this.clientPorts.add(localPort);
-    const attempt = new SimConnectAttempt<P>(this.network, this, this.network.nextConnectionId(), parsed, factory, target, localAddress, localPort);
-    this.attempts.add(attempt);
-    attempt.start();
-    return attempt.deferred;
+    return this.world.dial(this, parsed, factory, target, localAddress, localPort);
   }
 
   /**
@@ -255,14 +313,14 @@ export class SimHost implements Reactor {
   }
 
   /** @internal */
-  attemptSettled(attempt: SimConnectAttempt): void {
+  attemptSettled(attempt: HostAttempt): void {
     this.attempts.delete(attempt);
     if (attempt.state === "failed") this.clientPorts.delete(attempt.hostAddress.port);
   }
 
   /** @internal Hands out the next free ephemeral port. */
   ephemeralPort(): number {
-    const first = this.network.firstEphemeralPort;
+    const first = this.world.firstEphemeralPort;
     for (let tries = 0; tries <= 65535; tries++) {
       const port = this.nextPort;
       this.nextPort = port >= 65535 ? first : port + 1;
@@ -328,13 +386,13 @@ export class SimHost implements Reactor {
         () => {
           for (const port of this.listeners) if (port.listening) port.stopListening().addErrback(() => undefined);
           for (const port of this.udpPorts) if (port.listening) port.stopListening().addErrback(() => undefined);
-          for (const conn of this.connections) {
+          for (const conn of this.world.connectionsOf(this)) {
             const t = conn.sideOn(this);
             if (!t.disconnecting) t.loseConnection();
           }
         },
         () => {
-          this.network.cancelTimersOf(this);
+          this.world.cancelTimersOf(this);
         },
         (error) => {
           this.report(error);
@@ -367,7 +425,6 @@ export class SimHost implements Reactor {
     this.triggers.clear();
     this.whenStopped = new Deferred<void>();
     this.clientPorts.clear();
-    this.connections.clear();
   }
 
   /** @internal Runs the boot function (and starts the reactor first, with `autoRun`). */
@@ -437,6 +494,6 @@ export class SimUDPPort extends MemoryUDPPort {
   /** Sends one datagram; nothing is recorded (unlike `MemoryUDPPort`), it is in the trace. */
   override write(data: Uint8Array | string, addr: { host: string; port: number }): void {
     if (!this.listening) return;
-    this.host.network.sendDatagram(this, data, addr);
+    this.host.world.sendDatagram(this, data, addr);
   }
 }

@@ -6,7 +6,6 @@
  */
 
 import type { LatencyModel } from "./sim-latency.js";
-import type { SimHost } from "./sim-host.js";
 import type { SimEvent } from "./sim-scheduler.js";
 
 /** The link between two hosts; one per unordered pair, made on first use. */
@@ -20,10 +19,10 @@ export class SimLink {
 
   /** @internal */
   constructor(
-    /** One end. */
-    readonly a: SimHost,
-    /** The other end (the same host for loopback). */
-    readonly b: SimHost,
+    /** One end's address. */
+    readonly a: string,
+    /** The other end's address (the same for loopback). */
+    readonly b: string,
     /** The one-way latency model. */
     public model: LatencyModel,
   ) {}

@@ -10,13 +10,37 @@
  */
 
 import { ConnectionAborted, ConnectionResetError } from "../runtime/errors.js";
+import type { ChunkingPolicy } from "./chunking.js";
 import type { MemoryTransport } from "./loopback.js";
-import type { SimConnection } from "./sim-connection.js";
-import type { SimHost } from "./sim-host.js";
 import type { SimLink } from "./sim-link.js";
 import { SimEvent } from "./sim-scheduler.js";
+import type { ConnectionEnd, EventErrorSite, EventHost, SimScheduler } from "./sim-scheduler.js";
 import { TraceKind } from "./sim-trace.js";
-import type { SimNetwork } from "./simulation.js";
+import type { SimTrace } from "./sim-trace.js";
+
+/** What a pipe needs from the simulated network it runs in. */
+export interface PipeWorld {
+  /** The virtual time. */
+  readonly current: number;
+  readonly scheduler: SimScheduler;
+  readonly tracer: SimTrace;
+  /** Cuts arrived bytes into reads. */
+  readonly chunking: ChunkingPolicy;
+  /** The connection end whose code runs now (timers set meanwhile belong to it); each event sets it. */
+  owner: ConnectionEnd | null;
+  /** One draw of the link's one-way latency. */
+  latency(link: SimLink): number;
+  /** Counts and traces one read of the first `n` bytes of `pipe.src.outgoing`, about to be delivered. */
+  chunkDelivered(pipe: SimPipe, n: number): void;
+}
+
+/** What a pipe knows of the connection it belongs to. */
+export interface PipeConnection {
+  /** `c<id>` in the trace. */
+  readonly id: number;
+  /** The SYN-ACK reached the client. */
+  established(): void;
+}
 
 /** One direction of a connection: from `src`'s writes to `dst`'s protocol. */
 export class SimPipe extends SimEvent {
@@ -40,12 +64,14 @@ export class SimPipe extends SimEvent {
   private parked = false;
   /** True while bytes wait for `dst` to resume reading. */
   waitingForReader = false;
+  /** What `src` is lost with when it aborts: `ConnectionAborted` unless set (a write after a fault shut its write half: EPIPE). */
+  abortReason: Error | null = null;
 
   /** @internal */
   constructor(
-    private readonly net: SimNetwork,
+    private readonly net: PipeWorld,
     /** The connection. */
-    readonly connection: SimConnection,
+    readonly connection: PipeConnection,
     /** 0: client to server; 1: server to client. */
     readonly direction: 0 | 1,
     /** The writing side. */
@@ -55,7 +81,11 @@ export class SimPipe extends SimEvent {
     /** The link it crosses. */
     readonly link: SimLink,
     /** The host of the reading side, told of errors its protocol throws. */
-    readonly dstHost: SimHost,
+    readonly dstHost: EventHost,
+    /** The writing end, whose code runs when it aborts. */
+    private readonly srcEnd: ConnectionEnd,
+    /** The reading end, whose code a delivery runs. */
+    private readonly dstEnd: ConnectionEnd,
   ) {
     super();
   }
@@ -150,12 +180,14 @@ export class SimPipe extends SimEvent {
     const dst = this.dst;
     const net = this.net;
     const now = net.current;
+    net.owner = this.dstEnd;
     if (src.aborted && !src.lost) {
       this.clearSegments();
       this.queued = 0;
       this.rstAt = now + net.latency(this.link);
+      net.owner = this.srcEnd;
       try {
-        src.finish(src.abortReason ?? new ConnectionAborted());
+        src.finish(this.abortReason ?? src.abortReason ?? new ConnectionAborted());
       } finally {
         this.schedule();
       }
@@ -221,6 +253,11 @@ export class SimPipe extends SimEvent {
   /** @internal */
   describe(): string {
     return `pipe c${this.connection.id} ${this.direction === 0 ? "client->server" : "server->client"} (${this.queued} bytes in flight)`;
+  }
+
+  /** @internal */
+  errorSite(): EventErrorSite {
+    return { host: this.dstHost, where: `a protocol of connection c${this.connection.id}` };
   }
 
   private consume(n: number): void {

@@ -8,6 +8,38 @@
  * @module
  */
 
+/** What hears of an error thrown by simulated code: a host's error hook. */
+export interface EventHost {
+  /** Hands the error to the host's error hook. */
+  report(error: Error): void;
+}
+
+/** Whom an event's error belongs to, and what the event was doing when its code threw. */
+export interface EventErrorSite {
+  /** The host whose code threw, or null when the error belongs to the whole network. */
+  readonly host: EventHost | null;
+  /** What ran, for the error's message, such as `a timed call`. */
+  readonly where: string;
+}
+
+/**
+ * One end of a simulated connection, as the owner of the timers its protocol sets: a timer set
+ * while an end's code runs belongs to it, and one that fires after the end was lost outlived
+ * its connection.
+ */
+export interface ConnectionEnd {
+  /** Such as `c0 server side`. */
+  readonly name: string;
+  /** The host the end is on. */
+  readonly host: EventHost;
+  /** The connection's other end. */
+  readonly peer: ConnectionEnd;
+  /** True from the moment the end is lost (before its protocol's `connectionLost` runs). */
+  readonly lost: boolean;
+  /** The virtual time the end was lost at; NaN while it is open. */
+  readonly lostAt: number;
+}
+
 /** Something the scheduler can run. Subclasses say what happens in `fire()`. */
 export abstract class SimEvent {
   /** When it is due, in virtual milliseconds. */
@@ -29,6 +61,9 @@ export abstract class SimEvent {
 
   /** A short description for stall reports. */
   abstract describe(): string;
+
+  /** Where an error thrown while it fired is reported. */
+  abstract errorSite(): EventErrorSite;
 }
 
 function before(a: SimEvent, b: SimEvent): boolean {

@@ -9,6 +9,16 @@ import { DelayedCallCancelledError, DelayedCallRanError } from "../runtime/error
 import type { DelayedCall } from "../runtime/reactor.js";
 import type { SimHost } from "./sim-host.js";
 import { SimEvent } from "./sim-scheduler.js";
+import type { ConnectionEnd, EventErrorSite, SimScheduler } from "./sim-scheduler.js";
+
+/** What a timed call needs from the simulated network it runs in. */
+export interface TimerWorld {
+  /** The virtual time. */
+  readonly current: number;
+  readonly scheduler: SimScheduler;
+  /** Counts and traces a timed call about to run. */
+  timerFired(timer: SimTimer): void;
+}
 
 /** A timed call on a simulated host. */
 export class SimTimer extends SimEvent implements DelayedCall {
@@ -16,12 +26,15 @@ export class SimTimer extends SimEvent implements DelayedCall {
 
   /** @internal */
   constructor(
+    private readonly world: TimerWorld,
     /** The host that scheduled it. */
     readonly host: SimHost,
     /** A number unique in its network, for the trace. */
     readonly id: number,
     private readonly fn: (...args: unknown[]) => void,
     private readonly args: unknown[],
+    /** The connection end whose code set it, while that end was open. */
+    readonly owner: ConnectionEnd | null,
   ) {
     super();
   }
@@ -39,14 +52,14 @@ export class SimTimer extends SimEvent implements DelayedCall {
   cancel(): void {
     this.check();
     this.state = "cancelled";
-    this.host.network.scheduler.remove(this);
+    this.world.scheduler.remove(this);
   }
 
   /** @throws as `cancel()`; RangeError when `ms` is NaN. */
   reset(ms: number): void {
     this.check();
     if (Number.isNaN(ms)) throw new RangeError("reset() delay is NaN");
-    this.move(this.host.network.now() + Math.max(0, ms));
+    this.move(this.world.current + Math.max(0, ms));
   }
 
   /** @throws as `cancel()`; RangeError when `ms` is NaN. */
@@ -59,7 +72,7 @@ export class SimTimer extends SimEvent implements DelayedCall {
   /** @internal */
   fire(): void {
     this.state = "ran";
-    this.host.network.timerFired(this);
+    this.world.timerFired(this);
     this.fn(...this.args);
   }
 
@@ -68,9 +81,14 @@ export class SimTimer extends SimEvent implements DelayedCall {
     return `timer #${this.id} on ${this.host.address}`;
   }
 
+  /** @internal */
+  errorSite(): EventErrorSite {
+    return { host: this.host, where: "a timed call" };
+  }
+
   private move(time: number): void {
     // A call made while its host was down is never queued: it can only change its due time.
-    if (this.scheduled) this.host.network.scheduler.reschedule(this, time);
+    if (this.scheduled) this.world.scheduler.reschedule(this, time);
     else this.time = time;
   }
 

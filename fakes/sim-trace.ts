@@ -1,6 +1,8 @@
 /**
  * `SimTrace`: what a simulated network did, as numbers hashed as they come and formatted into
- * readable lines only when asked, so tracing costs no string work on the hot path.
+ * readable lines only when asked, so tracing costs no string work on the hot path. Payloads are
+ * hashed too (so a run that sends other bytes gives another hash); in `"lines"` mode a record
+ * can keep a preview of its bytes or a label to print.
  *
  * @module
  */
@@ -22,8 +24,10 @@ export interface TraceRecord {
   readonly c: number;
   readonly d: number;
   readonly e: number;
-  /** The text of a note, if the record is one. */
+  /** The text of a note, or a label kept with the record (a timer's name). */
   readonly text: string | undefined;
+  /** The first bytes of the record's payload, when a preview was kept. */
+  readonly bytes: Uint8Array | undefined;
 }
 
 const STRIDE = 7;
@@ -38,8 +42,8 @@ const u32 = new Uint32Array(f64.buffer);
  */
 export class SimTrace {
   private readonly data: number[] = [];
-  private readonly texts: string[] = [];
-  private readonly noteKinds = new Set<number>();
+  /** Texts and previews kept with records, by kept-record index. */
+  private readonly extras = new Map<number, string | Uint8Array>();
   private h1 = 0x811c9dc5;
   private h2 = 0x9747b28c;
   private kept = 0;
@@ -86,14 +90,38 @@ export class SimTrace {
     }
   }
 
-  /** Records an event described by text (a fault, a boot): rare, so formatted at once. */
+  /** Records an event described by text (a fault, a note): the text is hashed and kept. */
   note(time: number, kind: number, text: string, a = 0): void {
     if (this.mode === "off") return;
-    const index = this.texts.length;
-    this.noteKinds.add(kind);
     for (let i = 0; i < text.length; i++) this.word(text.charCodeAt(i));
-    this.texts.push(this.mode === "lines" && this.kept < this.maxLines ? text : "");
-    this.record(time, kind, a, index);
+    this.record(time, kind, a, text.length);
+    this.keep(text);
+  }
+
+  /** True when the last record was kept as a line (so what {@link SimTrace.keep} keeps is shown). */
+  get keeping(): boolean {
+    return this.mode === "lines" && this.kept === this.total && this.kept > 0;
+  }
+
+  /** Keeps a label or a payload preview with the last record, in `"lines"` mode; not hashed. */
+  keep(extra: string | Uint8Array): void {
+    if (this.keeping) this.extras.set(this.kept - 1, extra);
+  }
+
+  /**
+   * Hashes payload bytes `data[start..end)` into the last record: four at a time into the
+   * first lane only (payloads are the bulk of what is hashed), then the lane into the second.
+   */
+  bytes(data: Uint8Array, start = 0, end = data.length): void {
+    if (this.mode === "off") return;
+    const whole = start + ((end - start) & ~3);
+    let i = start;
+    let h = this.h1;
+    for (; i < whole; i += 4) h = Math.imul(h ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)), FNV_PRIME);
+    let w = 0;
+    for (let shift = 0; i < end; i++, shift += 8) w |= data[i]! << shift;
+    this.h1 = h;
+    this.word(w ^ (end - start));
   }
 
   /** @returns the hash of every record so far, as 16 hex digits. */
@@ -106,18 +134,18 @@ export class SimTrace {
     const out: string[] = [];
     const d = this.data;
     for (let i = 0; i < d.length; i += STRIDE) {
-      const kind = d[i + 1]!;
-      const b = d[i + 3]!;
+      const extra = this.extras.get(i / STRIDE);
       out.push(
         this.format({
           time: d[i]!,
-          kind,
+          kind: d[i + 1]!,
           a: d[i + 2]!,
-          b,
+          b: d[i + 3]!,
           c: d[i + 4]!,
           d: d[i + 5]!,
           e: d[i + 6]!,
-          text: this.noteKinds.has(kind) ? this.texts[b] : undefined,
+          text: typeof extra === "string" ? extra : undefined,
+          bytes: extra instanceof Uint8Array ? extra : undefined,
         }),
       );
     }
@@ -161,4 +189,6 @@ export const TraceKind = {
   restart: 15,
   boot: 16,
   synLost: 17,
+  writeRefused: 18,
+  note: 19,
 } as const;

@@ -165,21 +165,54 @@ export class ReactorStalledError extends WirelabError {
   }
 }
 
+/** One use of real time or randomness by code under test, as {@link NondeterminismError} lists it. */
+export interface NondeterminismViolation {
+  /** What was used, such as `Math.random`, `new Date()` or `crypto.randomUUID`. */
+  readonly api: string;
+  /** The first stack frame of the caller. */
+  readonly where: string;
+  /** The caller's stack, from that frame on. */
+  readonly stack: string;
+  /** The virtual time it happened at, when a fake clock was running; null otherwise. */
+  readonly time: number | null;
+}
+
+/** The most uses a {@link NondeterminismError} message names; the error's `violations` holds them all. */
+const NAMED_VIOLATIONS = 5;
+
 /**
- * Code running inside a deterministic simulation reached for real time or randomness
- * (`setTimeout`, `setInterval`, `setImmediate`, `Date.now`, `performance.now`, `Math.random`),
- * which would make the run impossible to replay from its seed.
+ * Code under test on the fakes (a simulation run, a Clock's timed call, a Pump's delivery)
+ * reached for real time or randomness (`Date.now`, `new Date()`, `performance.now`,
+ * `process.hrtime`, `Math.random`, `crypto.randomInt`, `setTimeout`, ...), which would make the
+ * run impossible to replay from its seed. The uses were let through and recorded; this error
+ * fails the run at its end and lists them.
  */
 export class NondeterminismError extends WirelabError {
-  /** The global that was used, such as `Math.random`. */
+  /** Every use recorded, in order. */
+  readonly violations: readonly NondeterminismViolation[];
+  /** Uses seen past the guard's record bound: counted, not recorded. */
+  readonly omitted: number;
+  /** The first use's API (as `violations[0].api`). */
   readonly api: string;
-  /** The first stack frame outside the simulation, where the call came from. */
+  /** The first use's caller (as `violations[0].where`). */
   readonly where: string;
 
-  constructor(api: string, where: string) {
-    super("WL_ERR_NONDETERMINISM", `${api} was called inside a simulation (at ${where}): use the reactor's clock and random() instead`);
-    this.api = api;
-    this.where = where;
+  constructor(violations: readonly NondeterminismViolation[], omitted = 0) {
+    const first = violations[0];
+    const total = violations.length + omitted;
+    const named = violations
+      .slice(0, NAMED_VIOLATIONS)
+      .map((v) => `${v.api} at ${v.where}${v.time === null ? "" : ` (virtual time ${v.time} ms)`}`)
+      .join("; ");
+    const rest = total > NAMED_VIOLATIONS ? `; ... and ${total - Math.min(NAMED_VIOLATIONS, violations.length)} more` : "";
+    super(
+      "WL_ERR_NONDETERMINISM",
+      `real time or randomness was used by code under test ${total} time${total === 1 ? "" : "s"}: ${named}${rest}; use the reactor's clock and random() instead`,
+    );
+    this.violations = violations;
+    this.omitted = omitted;
+    this.api = first?.api ?? "";
+    this.where = first?.where ?? "";
   }
 }
 
@@ -197,24 +230,90 @@ export class UncleanReactorError extends WirelabError {
   }
 }
 
-/**
- * A fast-check property over the fakes failed; the message holds the seed, the counterexample
- * path, the shrunk inputs, the trace and the replay file, and `cause` the body's error.
- */
-export class PropertyFailedError extends WirelabError {
+/** What a failed property over the fakes found, as {@link PropertyFailedError} carries it. */
+export interface PropertyFailure {
+  /** The property's name. */
+  readonly property: string;
+  /** fast-check's seed (with `path`, it reruns the failure through fast-check). */
+  readonly seed: number;
+  /** fast-check's counterexample path, or null when it stopped without one. */
+  readonly path: string | null;
+  /** Cases run, the failing one included. */
+  readonly numRuns: number;
+  /** Shrink steps that kept the case failing. */
+  readonly numShrinks: number;
+  /** The shrunk inputs, by name, or null when there is none. */
+  readonly counterexample: Readonly<Record<string, unknown>> | null;
+  /** The workload features the case had on (swarm testing), or null when all were. */
+  readonly features: readonly string[] | null;
   /** Where the replay file was written, or null when none was. */
   readonly replayFile: string | null;
+  /** The end of the shrunk case's trace, as printed in the report. */
+  readonly traceExcerpt: readonly string[];
+}
 
-  constructor(message: string, replayFile: string | null, options?: WirelabErrorOptions) {
-    super("WL_ERR_PROPERTY_FAILED", message, options);
-    this.replayFile = replayFile;
+/**
+ * A fast-check property over the fakes failed. The message is the report (seed, path, shrunk
+ * inputs, trace, replay file); the fields hold the same as data, and `cause` the body's error.
+ */
+export class PropertyFailedError extends WirelabError implements PropertyFailure {
+  readonly property: string;
+  readonly seed: number;
+  readonly path: string | null;
+  readonly numRuns: number;
+  readonly numShrinks: number;
+  readonly counterexample: Readonly<Record<string, unknown>> | null;
+  readonly features: readonly string[] | null;
+  readonly replayFile: string | null;
+  readonly traceExcerpt: readonly string[];
+
+  constructor(report: string, failure: PropertyFailure, options?: WirelabErrorOptions) {
+    super("WL_ERR_PROPERTY_FAILED", report, options);
+    this.property = failure.property;
+    this.seed = failure.seed;
+    this.path = failure.path;
+    this.numRuns = failure.numRuns;
+    this.numShrinks = failure.numShrinks;
+    this.counterexample = failure.counterexample;
+    this.features = failure.features;
+    this.replayFile = failure.replayFile;
+    this.traceExcerpt = failure.traceExcerpt;
   }
 }
 
-/** A replayed case did not do what its replay file recorded: its trace hash differs. */
+/** Where a replayed run first did something else than the recorded one. */
+export interface TraceDivergence {
+  /** Which network, counting from 0 in the order the case made them. */
+  readonly network: number;
+  /** The index of the first differing trace line. */
+  readonly index: number;
+  /** The recorded line there, or null when the recorded trace ended before. */
+  readonly recorded: string | null;
+  /** The replayed line there, or null when the replayed trace ended before. */
+  readonly replayed: string | null;
+}
+
+/**
+ * A strict replay did not do what its replay file recorded: its trace hash differs. The error
+ * says where the runs first diverged, when the file's trace lines show it.
+ */
 export class ReplayMismatchError extends WirelabError {
-  constructor(file: string, expected: string | null, actual: string | null) {
-    super("WL_ERR_REPLAY_MISMATCH", `replay of ${file} diverged: trace hash ${actual ?? "none"}, the file recorded ${expected ?? "none"}`);
+  /** The file's trace hash. */
+  readonly expected: string | null;
+  /** The replayed run's trace hash. */
+  readonly actual: string | null;
+  /** The first differing trace line, or null when the recorded lines do not show it. */
+  readonly divergence: TraceDivergence | null;
+
+  constructor(file: string, expected: string | null, actual: string | null, divergence: TraceDivergence | null = null) {
+    const where =
+      divergence === null
+        ? "the recorded trace lines do not show where"
+        : `first at network ${divergence.network + 1}, line ${divergence.index + 1}: recorded ${JSON.stringify(divergence.recorded)}, replayed ${JSON.stringify(divergence.replayed)}`;
+    super("WL_ERR_REPLAY_MISMATCH", `replay of ${file} diverged: trace hash ${actual ?? "none"}, the file recorded ${expected ?? "none"}; ${where}`);
+    this.expected = expected;
+    this.actual = actual;
+    this.divergence = divergence;
   }
 }
 

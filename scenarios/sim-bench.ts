@@ -6,7 +6,9 @@
  * 2. simulated seconds per wall-clock second for that run;
  * 3. the same protocol code on real loopback sockets (NodeReactor, in this process) and the
  *    wall-time ratio;
- * 4. a determinism check: 100 seeds, each run twice, identical trace hashes.
+ * 4. a determinism check: 100 seeds, each run twice, identical trace hashes;
+ * 5. the cost of the nondeterminism guard: the same runs with `nondeterminism: "fail"` (the
+ *    default) and `"off"`, interleaved in one process, medians compared.
  *
  * Run: `npx tsx scenarios/sim-bench.ts [connections] [rounds]`
  *
@@ -15,6 +17,8 @@
 
 import * as os from "node:os";
 import { wholeWrites } from "../fakes/chunking.js";
+import { drainMicrotasks } from "../fakes/microtask-activity.js";
+import { NondeterminismGuard } from "../fakes/nondeterminism-guard.js";
 import { fixedLatency, uniformLatency } from "../fakes/sim-latency.js";
 import { SimNetwork } from "../fakes/simulation.js";
 import type { SimNetworkOptions } from "../fakes/simulation.js";
@@ -127,14 +131,67 @@ for (const [label, options] of [
 
 {
   // The async loop, for code that awaits (drain "auto" costs nothing for callback code).
-  const net = new SimNetwork({ trace: "hash", maxSteps: 100_000_000, chunking: wholeWrites() });
+  const { wall, net } = await asyncRun({});
+  console.log(`\nSimNetwork.runUntilIdle (async loop), whole writes: ${fmt((net.stats.timersFired + net.stats.chunksDelivered) / wall)} events/s (wall ${fmt(wall * 1000)} ms)`);
+}
+
+/** The async loop's run (for code that awaits): wall seconds and the network. */
+async function asyncRun(options: SimNetworkOptions): Promise<{ wall: number; net: SimNetwork }> {
+  const net = new SimNetwork({ trace: "hash", maxSteps: 100_000_000, chunking: wholeWrites(), ...options });
   const server = net.host("10.0.0.1");
   server.listen("tcp:7", Factory.forProtocol(() => new Echo())).addErrback(() => undefined);
   workload(server, net.host("10.0.0.2"), "10.0.0.1", 7, () => undefined);
   const t0 = performance.now();
   await net.runUntilIdle();
-  const wall = (performance.now() - t0) / 1000;
-  console.log(`\nSimNetwork.runUntilIdle (async loop), whole writes: ${fmt((net.stats.timersFired + net.stats.chunksDelivered) / wall)} events/s (wall ${fmt(wall * 1000)} ms)`);
+  return { wall: (performance.now() - t0) / 1000, net };
+}
+
+{
+  const GUARD_REPEATS = 9;
+  const walls = { syncOn: [] as number[], syncOff: [] as number[], asyncOn: [] as number[], asyncOff: [] as number[] };
+  let events = 0;
+  let asyncEvents = 0;
+  for (let i = 0; i < GUARD_REPEATS; i++) {
+    // Interleaved, so a disturbance of the shared machine spreads over both.
+    const on = simRun({ chunking: wholeWrites() });
+    const off = simRun({ chunking: wholeWrites(), nondeterminism: "off" });
+    walls.syncOn.push(on.wall);
+    walls.syncOff.push(off.wall);
+    events = on.net.stats.events;
+    const aOn = await asyncRun({});
+    const aOff = await asyncRun({ nondeterminism: "off" });
+    walls.asyncOn.push(aOn.wall);
+    walls.asyncOff.push(aOff.wall);
+    asyncEvents = aOn.net.stats.events;
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const best = (xs: number[]): number => Math.min(...xs);
+  console.log(`\nnondeterminism guard cost (${GUARD_REPEATS} interleaved runs each, whole writes, all events):`);
+  for (const [label, on, off, n] of [
+    ["runSync", walls.syncOn, walls.syncOff, events],
+    ["runUntilIdle", walls.asyncOn, walls.asyncOff, asyncEvents],
+  ] as const) {
+    console.log(
+      `  ${label}: median guard on ${fmt(n / med(on))} events/s, off ${fmt(n / med(off))}: costs ${((med(on) / med(off) - 1) * 100).toFixed(1)}%; best on ${fmt(n / best(on))}, off ${fmt(n / best(off))}: ${((best(on) / best(off) - 1) * 100).toFixed(1)}%`,
+    );
+  }
+  // What the guard adds to a run that uses no guarded API is its install and removal: timed
+  // directly, it is a figure the machine's noise does not swamp.
+  const guard = new NondeterminismGuard();
+  const PAIRS = 2000;
+  let t0 = performance.now();
+  for (let i = 0; i < PAIRS; i++) guard.runSync(() => undefined);
+  const backToBack = ((performance.now() - t0) * 1000) / PAIRS;
+  t0 = performance.now();
+  for (let i = 0; i < PAIRS / 10; i++) {
+    guard.runSync(() => undefined);
+    await drainMicrotasks(); // lets the builtin modules' exports be restored (and re-synced next time)
+  }
+  const apart = ((performance.now() - t0) * 1000) / (PAIRS / 10);
+  const runMs = med(walls.syncOn) * 1000;
+  console.log(
+    `  install + removal per run: ${fmt(backToBack)} µs back to back, ${fmt(apart)} µs with a macrotask between runs; against this ${fmt(runMs)} ms run: ${((apart / 1000 / runMs) * 100).toFixed(3)}%`,
+  );
 }
 
 const realWall = await realRun();

@@ -209,3 +209,112 @@ describe("simConfigArb", () => {
     expect(simNetworkOptions(config, { seed: 9, highWaterMark: 10 })).toEqual({ seed: 9, latency: { kind: "fixed", ms: 2 }, shuffleTies: true, highWaterMark: 10 });
   });
 });
+
+describe("faultPlanArb: a drawn plan means what it says", () => {
+  /** Per link (an unordered pair), the opening and closing faults of `open`/`close` kinds, in plan order. */
+  function episodesPerLink(plan: FaultPlan, open: "hold" | "partition", close: "release" | "heal"): Map<string, { at: number; opens: boolean }[]> {
+    const links = new Map<string, { at: number; opens: boolean }[]>();
+    for (const { at, fault } of plan) {
+      if (fault.kind !== open && fault.kind !== close) continue;
+      const ends = fault.kind === "hold" || fault.kind === "release" ? [fault.a, fault.b] : [fault.a?.[0] ?? "", fault.b?.[0] ?? ""];
+      const key = [...ends].sort().join("|");
+      const list = links.get(key) ?? [];
+      list.push({ at, opens: fault.kind === open });
+      links.set(key, list);
+    }
+    return links;
+  }
+
+  it("on every link, a hold comes strictly before its release and holds never overlap; the same for partitions and heals", () => {
+    // Short windows and durations make ties and overlaps common.
+    fc.assert(
+      fc.property(faultPlanArb({ hosts: ["a", "b", "c"], kinds: ["hold", "partition"], maxFaults: 8, maxTime: 10, maxDuration: 4 }), (plan) => {
+        for (const [open, close] of [["hold", "release"], ["partition", "heal"]] as const) {
+          for (const [link, events] of episodesPerLink(plan, open, close)) {
+            events.forEach((e, i) => {
+              expect(e.opens, `${link}: ${JSON.stringify(events)}`).toBe(i % 2 === 0);
+              if (i > 0) expect(e.at, `${link}: ${JSON.stringify(events)}`).toBeGreaterThan(events[i - 1]!.at);
+            });
+            expect(events.length % 2, `${link}: ${JSON.stringify(events)}`).toBe(0);
+          }
+        }
+      }),
+      { seed: 14, numRuns: 500 },
+    );
+  });
+
+  it("a host's crashes never overlap or touch: it restarts strictly before it crashes again", () => {
+    fc.assert(
+      fc.property(faultPlanArb({ hosts: ["a", "b"], kinds: ["crash"], maxFaults: 8, maxTime: 10, maxDuration: 4 }), (plan) => {
+        for (const host of ["a", "b"]) {
+          const crashes = plan.flatMap(({ at, fault }) => (fault.kind === "crash" && fault.host === host ? [{ at, end: at + (fault.restartAfter ?? Infinity) }] : []));
+          crashes.forEach((c, i) => {
+            if (i > 0) expect(c.at, JSON.stringify(crashes)).toBeGreaterThan(crashes[i - 1]!.end);
+          });
+        }
+      }),
+      { seed: 16, numRuns: 300 },
+    );
+    expect(() => faultPlanArb({ hosts: ["a"], maxDuration: 0 })).toThrow(/maxDuration/);
+  });
+
+  it("with shuffled ties, no drawn hold or partition leaves a link blocked: an echo always gets everything back", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        faultPlanArb({ hosts: ["10.0.0.1", "10.0.0.2"], kinds: ["hold", "partition"], maxFaults: 4, minTime: 1, maxTime: 6, maxDuration: 3 }),
+        fc.nat({ max: 1000 }),
+        async (plan, seed) => {
+          const net = new SimNetwork({ seed, shuffleTies: true, latency: { kind: "fixed", ms: 1 } });
+          net.host("10.0.0.1", { boot: (h) => h.listen("tcp:7", Factory.forProtocol(() => new Echo())) });
+          const clients: Recorder[] = [];
+          net.host("10.0.0.2", {
+            boot: (h) => {
+              h.callLater(1, () => {
+                h.connect("tcp:10.0.0.1:7:timeout=60", Factory.forProtocol(() => {
+                  const r = new Recorder();
+                  clients.push(r);
+                  return r;
+                })).addCallbacks(
+                  (p) => {
+                    for (let i = 0; i < 5; i++) h.callLater(i, () => p.transport.write(`m${i};`));
+                  },
+                  () => undefined,
+                );
+              });
+            },
+          });
+          net.plan(plan);
+          await net.runUntilIdle();
+          expect(clients[0]?.text(), JSON.stringify(plan)).toBe("m0;m1;m2;m3;m4;");
+          expect(net.bytesInFlight()).toBe(0);
+        },
+      ),
+      { seed: 15, numRuns: 400 },
+    );
+  });
+});
+
+describe("faultPlanArb with swarm", () => {
+  const hosts = ["10.0.0.1", "10.0.0.2"];
+
+  it("gives plans that use fewer kinds each, with more faults per kind", () => {
+    const kindsPer = (swarm: boolean): number[] =>
+      fc.sample(faultPlanArb({ hosts, swarm, maxFaults: 6 }), { seed: 21, numRuns: 400 }).map((plan) => new Set(plan.filter((f) => f.fault.kind !== "heal" && f.fault.kind !== "release").map((f) => f.fault.kind)).size);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(kindsPer(true))).toBeLessThan(mean(kindsPer(false)));
+    // Every kind still shows up across plans.
+    const all = new Set(fc.sample(faultPlanArb({ hosts, swarm: true }), { seed: 22, numRuns: 400 }).flatMap((p) => p.map((f) => f.fault.kind)));
+    expect([...all].sort()).toEqual(["crash", "halfClose", "heal", "hold", "partition", "release", "reset"]);
+  });
+
+  it("still means what it says, and shrinks to the simplest plan", () => {
+    fc.assert(
+      fc.property(faultPlanArb({ hosts, swarm: true, maxTime: 10, maxDuration: 4 }), (plan) => {
+        expect(plan.map((f) => f.at)).toEqual([...plan.map((f) => f.at)].sort((a, b) => a - b));
+      }),
+      { seed: 23, numRuns: 200 },
+    );
+    const plan = shrunk(faultPlanArb({ hosts, swarm: true }), (p: FaultPlan) => !p.some((f) => f.fault.kind === "crash"));
+    expect(plan).toEqual([{ at: 0, fault: { kind: "crash", host: "10.0.0.1" } }]);
+  });
+});

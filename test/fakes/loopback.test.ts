@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { byteByByte, coalesceAll, fixedChunks, randomChunks, wholeWrites } from "../../fakes/chunking.js";
 import type { ChunkingPolicy } from "../../fakes/chunking.js";
+import { ScriptedChunking } from "../../fakes/arbitraries.js";
 import { DEFAULT_HIGH_WATER_MARK } from "../../fakes/string-transport.js";
 import { connectPair, MemoryTransport, Pump } from "../../fakes/loopback.js";
 import {
@@ -16,6 +17,7 @@ import {
 } from "../../runtime/errors.js";
 import { DEFAULT_MAX_WRITE_BUFFER_SIZE } from "../../runtime/write-buffer.js";
 import { Protocol } from "../../runtime/protocol.js";
+import { StreamProtocol } from "../../runtime/stream.js";
 import type { PullProducer, PushProducer } from "../../runtime/protocol.js";
 
 const dec = new TextDecoder();
@@ -586,5 +588,67 @@ describe("Pump over hand-built transports", () => {
     pump.flush();
     expect(pa.text()).toBe("hi");
     expect(pb.events).toEqual(["made"]);
+  });
+});
+
+describe("connectPair and stateful chunking policies", () => {
+  it("cuts with a fresh copy, so the same policy object gives the same reads in every pair", () => {
+    for (const policy of [randomChunks(5), new ScriptedChunking([1, 2, 1])]) {
+      const sizes: number[][] = [];
+      for (let run = 0; run < 2; run++) {
+        const server = new Recorder();
+        const client = new Recorder();
+        const pump = connectPair(server, client, { chunking: policy });
+        client.transport.write("abcdefghij");
+        client.transport.write("klmnop");
+        pump.flush();
+        sizes.push(server.chunks.map((c) => c.length));
+      }
+      expect(sizes[1], policy.name).toEqual(sizes[0]);
+      expect(sizes[0]!.length, policy.name).toBeGreaterThan(2);
+    }
+  });
+});
+
+describe("Pump.flushAsync", () => {
+  it("lets await continuations run between rounds: an async client and server finish with no hand-written loop", async () => {
+    const server = new StreamProtocol({}, (conn) => {
+      void (async () => {
+        for await (const line of conn.lines()) await conn.write(`${dec.decode(line).toUpperCase()}\n`);
+        await conn.close();
+      })();
+    });
+    const client = new StreamProtocol();
+    const pump = connectPair(server, client, { chunking: byteByByte() });
+    const replies = (async () => {
+      const conn = client.connection;
+      const got: string[] = [];
+      for (const word of ["one", "two", "three"]) {
+        await conn.write(`${word}\n`);
+        got.push(dec.decode(await conn.readLine()));
+      }
+      await conn.close();
+      return got;
+    })();
+    const rounds = await pump.flushAsync();
+    expect(rounds).toBeGreaterThan(10);
+    expect(await replies).toEqual(["ONE", "TWO", "THREE"]);
+    expect(pump.idle).toBe(true);
+    expect(pump.client.lost && pump.server.lost).toBe(true);
+  });
+
+  it("stops at its step bound when two async sides keep each other busy", async () => {
+    class PingForever extends Protocol {
+      override connectionMade(): void {
+        this.transport.write("x");
+      }
+      override dataReceived(data: Uint8Array): void {
+        void Promise.resolve().then(() => {
+          this.transport.write(data);
+        });
+      }
+    }
+    const pump = connectPair(new PingForever(), new PingForever(), { maxSteps: 50 });
+    await expect(pump.flushAsync()).rejects.toThrow(/WL_ERR_REACTOR_STALLED|gave up/);
   });
 });

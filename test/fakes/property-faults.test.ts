@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { PropertyFailedError } from "../../runtime/errors.js";
 import { Factory, Protocol } from "../../runtime/protocol.js";
-import type { Clock } from "../../runtime/reactor.js";
+import type { Clock, DelayedCall } from "../../runtime/reactor.js";
 import { faultPlanArb, simConfigArb, simNetworkOptions } from "../../fakes/arbitraries.js";
 import type { SimConfig } from "../../fakes/arbitraries.js";
 import type { FaultPlan } from "../../fakes/sim-faults.js";
@@ -39,17 +39,19 @@ class Client extends Protocol {
   readonly received: number[] = [];
   readonly sent: number[] = [];
   reason: Error | null = null;
+  private readonly writes: DelayedCall[] = [];
   constructor(private readonly clock: Clock) {
     super();
   }
   override connectionMade(): void {
     for (let i = 0; i < WRITES; i++) {
-      this.clock.callLater(10 * i, () => {
-        if (!this.connected) return;
-        const block = Array.from({ length: SIZE }, (_, k) => (i * SIZE + k) & 0xff);
-        this.sent.push(...block);
-        this.transport.write(new Uint8Array(block));
-      });
+      this.writes.push(
+        this.clock.callLater(10 * i, () => {
+          const block = Array.from({ length: SIZE }, (_, k) => (i * SIZE + k) & 0xff);
+          this.sent.push(...block);
+          this.transport.write(new Uint8Array(block));
+        }),
+      );
     }
   }
   override dataReceived(data: Uint8Array): void {
@@ -58,6 +60,8 @@ class Client extends Protocol {
   }
   override connectionLost(reason: Error): void {
     this.reason = reason;
+    // The writes not made yet would outlive the connection (simProperty checks for that).
+    for (const call of this.writes) if (call.active()) call.cancel();
   }
 }
 

@@ -79,7 +79,7 @@ describe("the stream face on SimNetwork", () => {
       async ({ config, chunking }, ctx) => {
         const run = async (): Promise<{ hash: string; results: string[] }> => {
           const results: string[] = [];
-          const net = ctx.network(simNetworkOptions(config, { chunking: chunking.fresh() }));
+          const net = ctx.network(simNetworkOptions(config, { chunking }));
           scenario(results)(net);
           await net.runUntilIdle();
           return { hash: net.traceHash(), results };

@@ -4,11 +4,14 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { PropertyFailedError, ReplayMismatchError } from "../../runtime/errors.js";
+import { NondeterminismError, PropertyFailedError, ReplayMismatchError } from "../../runtime/errors.js";
 import { Factory, Protocol } from "../../runtime/protocol.js";
+import type { DelayedCall, Reactor } from "../../runtime/reactor.js";
 import { LineReceiver } from "../../runtime/protocols/line-receiver.js";
-import { ScriptedChunking, chunkingArb, simConfigArb, simNetworkOptions } from "../../fakes/arbitraries.js";
+import { ScriptedChunking, chunkingArb, faultPlanArb, simConfigArb, simNetworkOptions } from "../../fakes/arbitraries.js";
 import type { SimConfig } from "../../fakes/arbitraries.js";
+import { ByteQueue } from "../../fakes/chunking.js";
+import { connectPair } from "../../fakes/loopback.js";
 import { simProperty } from "../../fakes/property.js";
 import { decodeInputs, encodeInputs, readReplayFile, replay } from "../../fakes/replay.js";
 import type { SimCaseContext } from "../../fakes/replay.js";
@@ -146,7 +149,7 @@ describe("simProperty finds and shrinks a planted bug", () => {
     expect(fixed.inputs.messages).toEqual(inputs.messages);
   });
 
-  it("a replay whose run diverges from the file's trace hash fails with ReplayMismatchError", async () => {
+  it("a strict replay whose run diverges from the file's trace hash fails with ReplayMismatchError", async () => {
     const dir = tempDir();
     const error = await simProperty<LinesCase>(linesArbs, linesBody((lines) => new SplitPerReadParser(lines)), {
       name: "diverging",
@@ -161,9 +164,12 @@ describe("simProperty finds and shrinks a planted bug", () => {
     const file = (error as PropertyFailedError).replayFile!;
     const record = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
     writeFileSync(file, JSON.stringify({ ...record, traceHash: "0000000000000000" }));
-    const replayed = replay(file, linesBody((lines) => new CorrectParser(lines)));
+    // Not strict, the fixed body passes: the hash is not looked at.
+    await expect(replay(file, linesBody((lines) => new CorrectParser(lines)))).resolves.toMatchObject({ sameTrace: false });
+    const replayed = replay(file, linesBody((lines) => new CorrectParser(lines)), { strict: true });
     await expect(replayed).rejects.toBeInstanceOf(ReplayMismatchError);
-    await expect(replayed).rejects.toThrow(/trace hash [0-9a-f]{16}, the file recorded 0000000000000000/);
+    // The lines agree (only the hash was tampered with), so it cannot say where.
+    await expect(replayed).rejects.toThrow(/trace hash [0-9a-f]{16}, the file recorded 0000000000000000; the recorded trace lines do not show where/);
   });
 });
 
@@ -256,5 +262,325 @@ describe("replay encoding", () => {
   it("refuses what it cannot store, naming where it is", () => {
     expect(() => encodeInputs({ a: [1, () => 2] })).toThrow(/inputs\.a\[1\].*a function/);
     expect(() => encodeInputs({ m: new Map() })).toThrow(/inputs\.m.*Map/);
+  });
+});
+
+describe("real time in a connectPair case fails the case", () => {
+  class Stamper extends Protocol {
+    override dataReceived(data: Uint8Array): void {
+      this.transport.write(`${Date.now() > 0 ? "stamped" : "?"} ${dec.decode(data)}`);
+    }
+  }
+
+  it("Date.now in a protocol driven by a Pump inside a simProperty body fails the case with NondeterminismError", async () => {
+    const error = await simProperty(
+      { text: fc.string({ minLength: 1, maxLength: 4 }) },
+      ({ text }) => {
+        const client = new Protocol();
+        const pump = connectPair(new Stamper(), client);
+        client.transport.write(text);
+        pump.flush();
+      },
+      { seed: 2, numRuns: 20, replayDir: null },
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    expect((error as PropertyFailedError).cause).toBeInstanceOf(NondeterminismError);
+    expect((error as PropertyFailedError).message).toMatch(/Date\.now/);
+  });
+});
+
+describe("stateful inputs are fresh for every run and every shrink step", () => {
+  /** The reads a fresh copy of `chunking` cuts 64 one-byte writes into. */
+  function expectedReads(chunking: ScriptedChunking): number[] {
+    const queue = new ByteQueue();
+    for (let i = 0; i < 64; i++) queue.push(new Uint8Array(1));
+    const sizes: number[] = [];
+    const fresh = chunking.fresh();
+    while (queue.length > 0) sizes.push(queue.take(fresh.nextReadSize(queue)).length);
+    return sizes;
+  }
+
+  /** The reads a connectPair given `chunking` actually delivers for 64 one-byte writes. */
+  function pairReads(chunking: ScriptedChunking): number[] {
+    const sizes: number[] = [];
+    const server = new Protocol();
+    server.dataReceived = (data: Uint8Array): void => {
+      sizes.push(data.length);
+    };
+    const client = new Protocol();
+    const pump = connectPair(server, client, { chunking });
+    for (let i = 0; i < 64; i++) client.transport.write(new Uint8Array(1));
+    pump.flush();
+    return sizes;
+  }
+
+  it("simProperty: every run, shrink steps included, cuts its reads from the start of its script", async () => {
+    let runs = 0;
+    let stale = 0;
+    // Inputs nested in a null-prototype record, as fc.record makes them with noNullPrototype: false.
+    const error = await simProperty(
+      { setup: fc.record({ chunking: chunkingArb({ maxReadSize: 3 }), n: fc.nat({ max: 50 }) }, { noNullPrototype: false }) },
+      ({ setup: { chunking, n } }) => {
+        runs++;
+        if (JSON.stringify(pairReads(chunking)) !== JSON.stringify(expectedReads(chunking))) stale++;
+        if (n > 10 && chunking.sizes.length > 2) throw new Error("planted");
+      },
+      { seed: 5, numRuns: 200, replayDir: null },
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    expect((error as PropertyFailedError).message).not.toContain("WARNING");
+    expect(runs).toBeGreaterThan(20);
+    expect(stale).toBe(0);
+  });
+
+  it("a hand-written fc.assert gets the same reads in every run too, with no refresh by the user", () => {
+    let stale = 0;
+    const details = fc.check(
+      fc.property(chunkingArb({ maxReadSize: 3 }), fc.nat({ max: 50 }), (chunking, n) => {
+        if (JSON.stringify(pairReads(chunking)) !== JSON.stringify(expectedReads(chunking))) stale++;
+        return !(n > 10 && chunking.sizes.length > 2);
+      }),
+      { seed: 6, numRuns: 200 },
+    );
+    expect(details.failed).toBe(true);
+    expect(details.numShrinks).toBeGreaterThan(0);
+    expect(stale).toBe(0);
+  });
+
+  it("no input comes back undefined while fast-check shrinks a property mixing a chunking with other inputs", async () => {
+    let missing = 0;
+    await simProperty(
+      { config: simConfigArb(), chunking: chunkingArb(), faults: faultPlanArb({ hosts: ["a", "b"], swarm: true }), n: fc.nat({ max: 10 }) },
+      ({ config, faults, n }) => {
+        if ((config as unknown) === undefined || (faults as unknown) === undefined || (n as unknown) === undefined) missing++;
+        else if (n > 3 && faults.length > 0) throw new Error("planted");
+      },
+      { seed: 3, numRuns: 300, replayDir: null, swarm: ["x", "y"] },
+    ).catch(() => undefined);
+    expect(missing).toBe(0);
+  });
+
+  it("the same 100 drawn inputs run twice give 100/100 identical traces, payloads included", async () => {
+    let runs = 0;
+    let identical = 0;
+    await simProperty<LinesCase>(
+      linesArbs,
+      async (inputs, ctx) => {
+        const traces: string[][] = [];
+        for (let i = 0; i < 2; i++) {
+          const before = ctx.networks.length;
+          await linesBody((lines) => new CorrectParser(lines))(inputs, ctx);
+          traces.push(ctx.networks[before]!.trace());
+        }
+        runs++;
+        if (JSON.stringify(traces[0]) === JSON.stringify(traces[1])) identical++;
+      },
+      { seed: 17, numRuns: 100, replayDir: null },
+    );
+    expect(runs).toBe(100);
+    expect(identical).toBe(100);
+  });
+});
+
+describe("timers that outlive their connection", () => {
+  /** Echoes, with a 30 s idle timeout it resets on every read and forgets to cancel on close. */
+  class IdleEcho extends Protocol {
+    private idle: DelayedCall | null = null;
+    constructor(
+      private readonly reactor: Reactor,
+      private readonly cancelOnClose: boolean,
+    ) {
+      super();
+    }
+    override connectionMade(): void {
+      this.idle = this.reactor.callLater(30_000, function idleTimeout() {
+        // Nothing left to time out: the connection is gone.
+      });
+    }
+    override dataReceived(data: Uint8Array): void {
+      this.transport.write(data);
+      this.idle?.reset(30_000);
+    }
+    override connectionLost(): void {
+      if (this.cancelOnClose && this.idle?.active() === true) this.idle.cancel();
+    }
+  }
+
+  /** A client that sends one message, reads it back and closes. */
+  class Once extends Protocol {
+    override connectionMade(): void {
+      this.transport.write("ping");
+    }
+    override dataReceived(): void {
+      this.transport.loseConnection();
+    }
+  }
+
+  function idleBody(cancelOnClose: boolean) {
+    return async ({ config }: { config: SimConfig }, ctx: SimCaseContext): Promise<void> => {
+      const net = ctx.network(simNetworkOptions(config));
+      net.host("10.0.0.1", { boot: (h) => h.listen("tcp:7", Factory.forProtocol(() => new IdleEcho(h, cancelOnClose))) });
+      net.host("10.0.0.2", {
+        boot: (h) => {
+          h.callLater(1, () => {
+            h.connect("tcp:10.0.0.1:7", Factory.forProtocol(() => new Once())).addErrback(() => undefined);
+          });
+        },
+      });
+      await net.runUntilIdle();
+    };
+  }
+
+  it("simProperty fails a case whose idle timer was never cancelled on close, naming the timer", async () => {
+    const error = await simProperty({ config: simConfigArb() }, idleBody(false), { seed: 8, numRuns: 300, replayDir: null }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    expect((error as PropertyFailedError).message).toMatch(/idleTimeout/);
+    expect((error as PropertyFailedError).message).toMatch(/outlived|outlive/);
+  });
+
+  it("passes when the timer is cancelled on close", async () => {
+    await simProperty({ config: simConfigArb() }, idleBody(true), { seed: 8, numRuns: 300, replayDir: null });
+  });
+});
+
+describe("a replay file is a regression test", () => {
+  /** The fixed parser, which also acknowledges each line: the fix changes the trace. */
+  class AckingParser extends LineReceiver {
+    constructor(private readonly lines: string[]) {
+      super();
+    }
+    override lineReceived(line: Buffer): void {
+      this.lines.push(line.toString("latin1"));
+      this.transport.write("ok\r\n");
+    }
+  }
+
+  it("replay passes once the bug is fixed, though the fix changed the trace; strict mode says where the runs diverged", async () => {
+    const dir = tempDir();
+    const error = await simProperty<LinesCase>(linesArbs, linesBody((lines) => new SplitPerReadParser(lines)), {
+      name: "regression",
+      seed: 42,
+      numRuns: 300,
+      replayDir: dir,
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const file = (error as PropertyFailedError).replayFile!;
+    // Still broken: the failure is reproduced.
+    await expect(replay(file, linesBody((lines) => new SplitPerReadParser(lines)))).rejects.toThrow(/to deeply equal/);
+    // Fixed: the case passes, although the trace is not the recorded one.
+    const fixed = await replay(file, linesBody((lines) => new AckingParser(lines)));
+    expect(fixed.traceHash).not.toBe(readReplayFile(file).traceHash);
+    // Strict: the run must do what the file recorded, and the error says where it did not.
+    const strict = await replay(file, linesBody((lines) => new AckingParser(lines)), { strict: true }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(strict).toBeInstanceOf(ReplayMismatchError);
+    const mismatch = strict as ReplayMismatchError;
+    expect(mismatch.divergence).not.toBeNull();
+    expect(mismatch.divergence!.recorded).not.toBe(mismatch.divergence!.replayed);
+    expect(mismatch.message).toContain(`line ${mismatch.divergence!.index + 1}`);
+  });
+});
+
+describe("a failure that explains itself", () => {
+  it("PropertyFailedError carries the report's facts as fields", async () => {
+    const dir = tempDir();
+    const error = (await simProperty<LinesCase>(linesArbs, linesBody((lines) => new SplitPerReadParser(lines)), {
+      name: "fields",
+      seed: 42,
+      numRuns: 300,
+      replayDir: dir,
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    )) as PropertyFailedError;
+    expect(error).toBeInstanceOf(PropertyFailedError);
+    expect(error).toMatchObject({ property: "fields", seed: 42, features: null });
+    expect(error.path).toMatch(/^\d+(:\d+)*$/);
+    expect(error.numRuns).toBeGreaterThan(0);
+    expect(error.numShrinks).toBeGreaterThan(0);
+    expect((error.counterexample as LinesCase).messages).toHaveLength(1);
+    expect(error.replayFile).toBe(join(dir, "fields-42.json"));
+    expect(error.traceExcerpt[0]).toMatch(/^Trace of network 1/);
+    expect(error.traceExcerpt.some((l) => / deliver c0 .* bytes "/.test(l))).toBe(true);
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it("log lines carry the virtual time of the case's network", async () => {
+    const error = (await simProperty(
+      { n: fc.constant(1) },
+      async (_inputs, ctx) => {
+        const net = ctx.network();
+        net.host("10.0.0.1").callLater(7, () => undefined);
+        ctx.log("before");
+        await net.runUntilIdle();
+        ctx.log("after");
+        throw new Error("planted");
+      },
+      { numRuns: 1, replayDir: null },
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    )) as PropertyFailedError;
+    expect(error.message).toContain("Log:\n  0.000ms before\n  7.000ms after");
+  });
+
+  it("passes fast-check's own parameters through: examples run first, endOnFailure skips shrinking", async () => {
+    const seen: number[] = [];
+    const error = (await simProperty(
+      { n: fc.nat({ max: 1000 }) },
+      ({ n }) => {
+        seen.push(n);
+        if (n > 500) throw new Error("too big");
+      },
+      { seed: 4, numRuns: 50, examples: [{ n: 7 }, { n: 999 }], endOnFailure: true, replayDir: null },
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    )) as PropertyFailedError;
+    expect(seen.slice(0, 2)).toEqual([7, 999]);
+    expect(error.numShrinks).toBe(0);
+    expect(error.counterexample).toEqual({ n: 999 });
+  });
+});
+
+describe("swarm testing in simProperty", () => {
+  it("draws a subset of the workload features per case, shrinks it, and reports and replays it", async () => {
+    const dir = tempDir();
+    const drawn = new Set<string>();
+    const body = ({ n }: { n: number }, ctx: SimCaseContext): void => {
+      drawn.add(["a", "b", "c"].filter((f) => ctx.enabled(f)).join(""));
+      if (ctx.enabled("b") && n > 3) throw new Error("b breaks it");
+    };
+    const error = (await simProperty({ n: fc.nat({ max: 10 }) }, body, { swarm: ["a", "b", "c"], seed: 9, numRuns: 200, replayDir: dir, name: "swarm" }).then(
+      () => null,
+      (e: unknown) => e,
+    )) as PropertyFailedError;
+    // Cases ran with different subsets, not always all three.
+    expect(drawn.size).toBeGreaterThan(3);
+    // Shrunk to the one feature that matters.
+    expect(error.features).toEqual(["b"]);
+    expect(error.counterexample).toEqual({ n: 4 });
+    expect(error.message).toContain("Workload features on: b");
+    expect(readReplayFile(error.replayFile!).features).toEqual(["b"]);
+    await expect(replay(error.replayFile!, body)).rejects.toThrow("b breaks it");
+    // Without swarm, every feature is on.
+    let all = "";
+    await simProperty({ n: fc.constant(0) }, (_inputs, ctx) => {
+      all = ["a", "b"].filter((f) => ctx.enabled(f)).join("");
+    }, { numRuns: 1 });
+    expect(all).toBe("ab");
   });
 });

@@ -1,10 +1,12 @@
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { wholeWrites } from "../../fakes/chunking.js";
 import { uniformLatency } from "../../fakes/sim-latency.js";
+import type { NondeterminismRecord } from "../../fakes/nondeterminism-guard.js";
 import { checkDeterminism, SimNetwork } from "../../fakes/simulation.js";
-import type { NondeterminismRecord } from "../../fakes/simulation.js";
 import { NondeterminismError } from "../../runtime/errors.js";
 import { Factory, Protocol } from "../../runtime/protocol.js";
+import type { Reactor } from "../../runtime/reactor.js";
 import { dial, serve } from "../../runtime/stream.js";
 import { echoFactory, Recorder } from "./simulation-helpers.js";
 
@@ -116,9 +118,10 @@ describe("SimNetwork nondeterminism detection", () => {
     return { net, done: net.runUntilIdle() };
   }
 
-  it("throws NondeterminismError for Math.random in a protocol, and restores the globals", async () => {
+  it("fails the run with NondeterminismError for Math.random in a protocol, and restores the globals", async () => {
     const random = Math.random;
-    const { net, done } = run(new Factory(Rolls));
+    const now = Date.now;
+    const { net, done } = run(new Factory(Rolls), { chunking: wholeWrites() });
     const error = await done.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NondeterminismError);
     expect((error as NondeterminismError).code).toBe("WL_ERR_NONDETERMINISM");
@@ -126,9 +129,10 @@ describe("SimNetwork nondeterminism detection", () => {
     expect((error as NondeterminismError).where).toMatch(/simulation-determinism\.test\.ts/);
     expect(net.nondeterminism()).toHaveLength(1);
     expect(Math.random).toBe(random);
+    expect(Date.now).toBe(now);
   });
 
-  it("throws for setTimeout in async code", async () => {
+  it("catches Date.now and setTimeout in async code", async () => {
     const net = new SimNetwork();
     net.host("10.0.0.1", {
       boot: async (r) => {
@@ -159,5 +163,99 @@ describe("SimNetwork nondeterminism detection", () => {
     Math.random();
     await net.runUntilIdle();
     expect(net.nondeterminism()).toEqual([]);
+  });
+});
+
+describe("the guard covers every source of real time and randomness, and records instead of throwing", () => {
+  /** A protocol that calls `use` when data arrives, then answers, so we see the code went on. */
+  class Uses extends Protocol {
+    usedAt = -1;
+    constructor(
+      private readonly use: () => unknown,
+      private readonly clock: Reactor,
+    ) {
+      super();
+    }
+    override dataReceived(): void {
+      this.usedAt = this.clock.now();
+      this.use();
+      this.transport.write("answered");
+    }
+  }
+
+  const uses: [string, () => unknown][] = [
+    ["new Date()", () => new Date()],
+    ["Date()", () => Date()],
+    ["Date.now", () => Date.now()],
+    ["performance.now", () => performance.now()],
+    ["performance.timeOrigin", () => performance.timeOrigin],
+    ["process.hrtime", () => process.hrtime()],
+    ["process.hrtime.bigint", () => process.hrtime.bigint()],
+    ["Math.random", () => Math.random()],
+    ["crypto.randomInt", () => randomInt(10)],
+    ["crypto.randomUUID", () => randomUUID()],
+    ["crypto.randomBytes", () => randomBytes(4)],
+    ["crypto.getRandomValues", () => globalThis.crypto.getRandomValues(new Uint8Array(4))],
+    ["crypto.randomUUID", () => globalThis.crypto.randomUUID()],
+    ["setTimeout", () => clearTimeout(setTimeout(() => undefined, 0))],
+    ["setImmediate", () => clearImmediate(setImmediate(() => undefined))],
+  ];
+
+  it.each(uses)("%s inside a run is recorded with its stack; the code goes on; the run fails at its end", async (api, use) => {
+    const net = new SimNetwork({ chunking: wholeWrites() });
+    const servers: Uses[] = [];
+    net.host("10.0.0.1", {
+      boot: (r) =>
+        void r.listen(
+          "tcp:80",
+          Factory.forProtocol(() => {
+            const s = new Uses(use, r);
+            servers.push(s);
+            return s;
+          }),
+        ),
+    });
+    const clients: Recorder[] = [];
+    net.host("10.0.0.2", {
+      boot: (h) => {
+        h.callLater(1, () => {
+          h.connect("tcp:10.0.0.1:80", Factory.forProtocol(() => {
+            const r = new Recorder();
+            clients.push(r);
+            return r;
+          })).addCallback((p) => {
+            p.transport.write("go");
+          });
+        });
+      },
+    });
+    const error = await net.runUntilIdle().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(clients[0]!.text()).toBe("answered");
+    expect(error).toBeInstanceOf(NondeterminismError);
+    const violations = (error as NondeterminismError).violations;
+    expect(violations.map((v) => v.api)).toEqual([api]);
+    expect(violations[0]!.where).toMatch(/simulation-determinism\.test\.ts/);
+    expect(violations[0]!.stack).toMatch(/simulation-determinism\.test\.ts/);
+    expect(violations[0]!.time).toBe(servers[0]!.usedAt);
+    expect(violations[0]!.time).toBeGreaterThan(0);
+    expect((error as NondeterminismError).message).toContain(api);
+  });
+
+  it("does not throw into an async handler: no unhandled rejection, the handler finishes", async () => {
+    const net = new SimNetwork();
+    const steps: string[] = [];
+    net.host("10.0.0.1", {
+      boot: async () => {
+        await Promise.resolve();
+        steps.push(`now ${typeof Date.now()}`);
+        await Promise.resolve();
+        steps.push("finished");
+      },
+    });
+    await expect(net.runUntilIdle()).rejects.toBeInstanceOf(NondeterminismError);
+    expect(steps).toEqual(["now number", "finished"]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { wholeWrites } from "../../fakes/chunking.js";
 import { fixedLatency } from "../../fakes/sim-latency.js";
 import { SimNetwork } from "../../fakes/simulation.js";
-import { ConnectionAborted, ConnectionResetError, ConnectTimeoutError, ReactorStateError } from "../../runtime/errors.js";
+import { BrokenPipeError, ConnectionAborted, ConnectionResetError, ConnectTimeoutError, ReactorStateError } from "../../runtime/errors.js";
 import { Factory } from "../../runtime/protocol.js";
 import type { Echo } from "./simulation-helpers.js";
 import { echoFactory, HalfCloser, Recorder, recorderFactory } from "./simulation-helpers.js";
@@ -174,5 +174,68 @@ describe("SimNetwork faults", () => {
     expect(() => {
       net.at(0, { kind: "heal" });
     }).toThrow(/at/);
+  });
+
+  it("a reset between accept and the end of the handshake fails the connect with the reset, at once", async () => {
+    const net = new SimNetwork({ latency: fixedLatency(1), chunking: wholeWrites() });
+    net.host(A, { boot: (r) => void r.listen("tcp:80", echoFactory()) });
+    const b = net.host(B);
+    let failure: unknown = null;
+    let failedAt = -1;
+    // The SYN leaves at 1 ms and is accepted at 2 ms; the SYN-ACK would reach the client at 3 ms.
+    b.callLater(1, () => {
+      b.connect(`tcp:${A}:80:timeout=30`, new Factory(Recorder)).addErrback((e: unknown) => {
+        failure = e;
+        failedAt = net.now();
+      });
+    });
+    net.at(2.5, { kind: "reset" });
+    await net.runUntilIdle();
+    expect(failure).toBeInstanceOf(ConnectionResetError);
+    expect(failedAt).toBe(2.5);
+    expect(net.traceText()).toMatch(/2\.500ms connect c0 .* failed: ConnectionResetError/);
+    expect(net.now()).toBeLessThan(30_000);
+  });
+
+  it("a server that crashes before the handshake ends fails the connect with a reset one latency later", async () => {
+    const net = new SimNetwork({ latency: fixedLatency(1), chunking: wholeWrites() });
+    net.host(A, { boot: (r) => void r.listen("tcp:80", echoFactory()) });
+    const b = net.host(B);
+    let failure: unknown = null;
+    let failedAt = -1;
+    b.callLater(1, () => {
+      b.connect(`tcp:${A}:80:timeout=30`, new Factory(Recorder)).addErrback((e: unknown) => {
+        failure = e;
+        failedAt = net.now();
+      });
+    });
+    net.at(2.5, { kind: "crash", host: A });
+    await net.runUntilIdle();
+    expect(failure).toBeInstanceOf(ConnectionResetError);
+    expect(failedAt).toBe(3.5);
+  });
+
+  it("half-close fault on the client side: a later write fails the connection with EPIPE, and the trace says so", async () => {
+    const net = new SimNetwork({ latency: fixedLatency(1), chunking: wholeWrites() });
+    const servers: HalfCloser[] = [];
+    net.host(A, { boot: (r) => void r.listen("tcp:80", recorderFactory(() => new HalfCloser(), servers)) });
+    const b = net.host(B);
+    const clients: Recorder[] = [];
+    b.connect(`tcp:${A}:80`, recorderFactory(() => new Recorder(), clients)).addCallback((p) => {
+      p.transport.write("first");
+      b.callLater(20, () => {
+        p.transport.write("late");
+      });
+    });
+    net.at(10, { kind: "halfClose", side: "client" });
+    await net.runUntilIdle();
+    // The program is told: its write fails the connection, as a write after shutdown does on a socket.
+    expect(clients[0]!.reason).toBeInstanceOf(BrokenPipeError);
+    expect(servers[0]!.text()).toBe("first");
+    expect(servers[0]!.events).toEqual(["made", "readLost", "lost:ConnectionResetError"]);
+    const trace = net.traceText();
+    expect(trace).toMatch(/halfClose.*c0 client side/);
+    expect(trace).toMatch(/c0 client side: write of 4 bytes after its write half was shut/);
+    expect(trace).toMatch(/lost c0 client side: BrokenPipeError/);
   });
 });

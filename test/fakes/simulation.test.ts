@@ -15,6 +15,7 @@ import {
 import { ClientFactory, DatagramProtocol, Factory } from "../../runtime/protocol.js";
 import type { Address, Connector } from "../../runtime/protocol.js";
 import { dial, serve } from "../../runtime/stream.js";
+import { deferLater } from "../../runtime/tasks.js";
 import type { Echo} from "./simulation-helpers.js";
 import { dec, echoFactory, Recorder, recorderFactory } from "./simulation-helpers.js";
 
@@ -383,5 +384,171 @@ describe("SimNetwork: write-buffer options", () => {
     expect(() => new SimNetwork({ pauseReadsOnFullBuffer: "yes" as "all" })).toThrow(/pauseReadsOnFullBuffer/);
     (await c).transport.loseConnection();
     await net.runUntilIdle();
+  });
+});
+
+describe("SimNetwork: a trace that explains", () => {
+  /** A server that answers `text` after a named timer, and notes what it does. */
+  function exchange(text: string, options: ConstructorParameters<typeof SimNetwork>[0] = {}): SimNetwork {
+    const net = new SimNetwork({ chunking: wholeWrites(), ...options });
+    net.host("10.0.0.1", {
+      boot: (r) =>
+        void r.listen(
+          "tcp:80",
+          Factory.forProtocol(() => {
+            const p = new Recorder();
+            p.dataReceived = (data: Uint8Array): void => {
+              r.note(`got ${data.length} bytes`);
+              r.callLater(5, function answerLater() {
+                p.transport.write(data);
+              });
+            };
+            return p;
+          }),
+        ),
+    });
+    const b = net.host("10.0.0.2");
+    b.callLater(1, () => {
+      net.note("the client dials");
+      b.connect("tcp:10.0.0.1:80", new Factory(Recorder)).addCallback((p) => {
+        p.transport.write(text);
+      });
+    });
+    return net;
+  }
+
+  it("shows payload previews, escaped and bounded, on deliveries", async () => {
+    const net = exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n\u0000\u00ff and then a long tail that goes past the preview");
+    await net.runUntilIdle();
+    const lines = net.trace().filter((l) => l.includes(" deliver "));
+    expect(lines[0]).toMatch(/deliver c0 10\.0\.0\.2:\d+ -> 10\.0\.0\.1:80 \d+ bytes "GET \/ HTTP\/1\.1\\r\\nHost: x\\r\\n\\r\\n\\x00\\xc3\\xbf and then a long t\.\.\."$/);
+  });
+
+  it("names timers, with the connection they belong to, and shows notes at their virtual time", async () => {
+    const net = exchange("hi");
+    await net.runUntilIdle();
+    const text = net.traceText();
+    expect(text).toMatch(/\d+\.\d{3}ms timer #\d+ answerLater fired on 10\.0\.0\.1 \(c0 server side\)/);
+    expect(text).toMatch(/1\.000ms note: the client dials/);
+    expect(text).toMatch(/\d+\.\d{3}ms note 10\.0\.0\.1: got 2 bytes/);
+  });
+
+  it("hashes payloads: the same events with other bytes give another hash", async () => {
+    const a = exchange("abc");
+    const b = exchange("abd");
+    await a.runUntilIdle();
+    await b.runUntilIdle();
+    expect(a.trace().map((l) => l.replace(/ ".*"$/, ""))).toEqual(b.trace().map((l) => l.replace(/ ".*"$/, "")));
+    expect(a.traceHash()).not.toBe(b.traceHash());
+  });
+
+  it("keeps no preview when payloadPreview is 0, and still hashes the bytes", async () => {
+    const a = exchange("abc", { payloadPreview: 0 });
+    const b = exchange("abd", { payloadPreview: 0 });
+    await a.runUntilIdle();
+    await b.runUntilIdle();
+    expect(a.traceText()).not.toContain('"abc"');
+    expect(a.traceHash()).not.toBe(b.traceHash());
+  });
+});
+
+describe("SimNetwork: timers that outlive their connection", () => {
+  /** A server whose protocol sets an idle timeout (cancelled on close or not) and, on close, a retry. */
+  function run(cancelOnClose: boolean, until?: number): { net: SimNetwork; done: Promise<void> } {
+    const net = new SimNetwork({ chunking: wholeWrites() });
+    net.host("10.0.0.1", {
+      boot: (r) =>
+        void r.listen(
+          "tcp:80",
+          Factory.forProtocol(() => {
+            const p = new Recorder();
+            let idle: ReturnType<typeof r.callLater> | null = null;
+            p.connectionMade = (): void => {
+              idle = r.callLater(30_000, function idleTimeout() {
+                p.transport.loseConnection();
+              });
+            };
+            p.connectionLost = (): void => {
+              if (cancelOnClose) idle?.cancel();
+              // Set once the connection is lost: not a leak.
+              r.callLater(100, function afterClose() {});
+            };
+            return p;
+          }),
+        ),
+    });
+    const b = net.host("10.0.0.2");
+    b.callLater(1, () => {
+      b.connect("tcp:10.0.0.1:80", new Factory(Recorder)).addCallback((p) => {
+        p.transport.loseConnection();
+      });
+    });
+    return { net, done: until === undefined ? net.runUntilIdle() : net.run({ until }) };
+  }
+
+  it("reports a timer set by a connection's code that fires after the connection was lost", async () => {
+    const { net, done } = run(false);
+    await done;
+    const leaks = net.leakedTimers();
+    expect(leaks).toHaveLength(1);
+    expect(leaks[0]).toMatchObject({ timer: "idleTimeout", host: "10.0.0.1", connection: "c0 server side" });
+    expect(leaks[0]!.firedAt).toBe(leaks[0]!.dueAt);
+    expect(leaks[0]!.lostAt).toBeLessThan(leaks[0]!.firedAt);
+    expect(net.traceText()).toMatch(/timer #\d+ idleTimeout fired on 10\.0\.0\.1 \(c0 server side, lost at \d+\.\d{3}ms\): it outlived its connection/);
+    expect(net.traceText()).toMatch(/timer #\d+ afterClose fired on 10\.0\.0\.1\n/);
+  });
+
+  it("reports one still pending when the run stops first", async () => {
+    const { net, done } = run(false, 1_000);
+    await done;
+    const leaks = net.leakedTimers();
+    expect(leaks.map((l) => [l.timer, Number.isNaN(l.firedAt)])).toEqual([["idleTimeout", true]]);
+  });
+
+  it("counts a timer as set by the end on its host: a client closing sets its retry in the event that delivers its FIN", async () => {
+    const net = new SimNetwork({ chunking: wholeWrites() });
+    net.host("10.0.0.1", { boot: (r) => void r.listen("tcp:80", echoFactory()) });
+    const b = net.host("10.0.0.2");
+    b.callLater(1, () => {
+      b.connect("tcp:10.0.0.1:80", Factory.forProtocol(() => {
+        const p = new Recorder();
+        p.connectionMade = (): void => {
+          p.transport.loseConnection();
+        };
+        // Runs in the event that delivers the client's FIN to the server.
+        p.connectionLost = (): void => {
+          b.callLater(50, function retry() {});
+        };
+        return p;
+      }));
+    });
+    await net.runUntilIdle();
+    expect(net.traceText()).toMatch(/timer #\d+ retry fired on 10\.0\.0\.2$/m);
+    expect(net.leakedTimers()).toEqual([]);
+  });
+
+  it("reports nothing when the protocol cancels its timer on close", async () => {
+    const { net, done } = run(true);
+    await done;
+    expect(net.leakedTimers()).toEqual([]);
+  });
+});
+
+describe("SimNetwork: the module's example", () => {
+  it("dials after the server booted, so it works whatever order ties run in, at any latency", async () => {
+    for (let seed = 0; seed < 40; seed++) {
+      // With 0 ms latency a SYN sent at time 0 ties with the server's boot.
+      const net = new SimNetwork({ seed, shuffleTies: true, latency: fixedLatency(seed % 2) });
+      net.host("10.0.0.1", { boot: (r) => r.listen("tcp:7:interface=10.0.0.1", echoFactory()) });
+      const client = net.host("10.0.0.2");
+      const done = deferLater(client, 1, () => dial(client, "tcp:10.0.0.1:7:timeout=5")).then(async (conn) => {
+        await conn.write("hi");
+        const reply = dec.decode(await conn.readExactly(2));
+        await conn.close();
+        return reply;
+      });
+      await net.runUntilIdle();
+      expect(await done).toBe("hi");
+    }
   });
 });

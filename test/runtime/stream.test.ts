@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { byteByByte, randomChunks } from "../../fakes/chunking.js";
 import { drainMicrotasks } from "../../fakes/clock.js";
 import { connectPair } from "../../fakes/loopback.js";
-import type { Pump } from "../../fakes/loopback.js";
 import { MemoryReactor } from "../../fakes/memory-reactor.js";
 import { StringTransport } from "../../fakes/string-transport.js";
 import {
@@ -391,18 +390,6 @@ describe("Connection backpressure", () => {
 });
 
 describe("async echo over in-memory pairs", () => {
-  async function settle(pump: Pump): Promise<void> {
-    for (let i = 0; i < 10_000; i++) {
-      const moved = pump.flush();
-      await drainMicrotasks();
-      if (moved === 0 && pump.idle) {
-        await drainMicrotasks();
-        if (pump.idle) return;
-      }
-    }
-    throw new Error("pump never settled");
-  }
-
   it("an async line echo server and client agree on every line, under any chunking", async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -426,7 +413,7 @@ describe("async echo over in-memory pairs", () => {
             for (const line of lines) await conn.write(`${line.replace(/\r/g, "")}\n`);
             conn.closeWrite();
           })();
-          await settle(pump);
+          await pump.flushAsync();
           await writer;
           await reader;
           expect(echoed).toEqual(lines.map((l) => l.replace(/\r/g, "")));
@@ -448,7 +435,7 @@ describe("async echo over in-memory pairs", () => {
     const pump = reactor.tcpClients[0]!.completePair();
     const conn = await dialing;
     await conn.write("hi\n");
-    await settle(pump);
+    await pump.flushAsync();
     expect(text(await conn.readLine())).toBe("echo: hi");
     await conn.closed;
     expect(conn.closeReason).toBeInstanceOf(ConnectionDone);

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 
-import { Clock, connectPair, drainMicrotasks, fixedChunks } from "../../../fakes/index.js";
+import { Clock, connectPair, fixedChunks } from "../../../fakes/index.js";
 import type { Pump } from "../../../fakes/index.js";
 import { Deferred } from "../../../runtime/deferred.js";
 import { StreamClosedError } from "../../../runtime/errors.js";
@@ -26,13 +26,6 @@ class RawClient extends Protocol {
   }
   text(): string {
     return Buffer.concat(this.chunks).toString("latin1");
-  }
-}
-
-async function settle(pump: Pump): Promise<void> {
-  for (let i = 0; i < 20; i++) {
-    pump.flush();
-    await drainMicrotasks();
   }
 }
 
@@ -73,7 +66,7 @@ describe("streamed request bodies", () => {
     const body = Buffer.alloc(5000, 0x61);
     client.transport.write(`PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`);
     client.transport.write(body);
-    await settle(pump);
+    await pump.flushAsync();
     expect(events).toEqual(["prepare"]);
     expect(seen).toHaveLength(1);
     // Reading stopped: most of the body is still on the client's side.
@@ -83,7 +76,7 @@ describe("streamed request bodies", () => {
       const d = pending.shift()!;
       expect(pending).toHaveLength(0);
       d.callback(undefined);
-      await settle(pump);
+      await pump.flushAsync();
     }
     expect(seen.reduce((a, b) => a + b, 0)).toBe(5000);
     expect(events).toEqual(["prepare", "put"]);
@@ -107,7 +100,7 @@ describe("streamed request bodies", () => {
     const app = new Application([["/up", Upload]]);
     const { pump, client } = serve(app, new Clock());
     client.transport.write("POST /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n");
-    await settle(pump);
+    await pump.flushAsync();
     expect(client.text()).toMatch(/^HTTP\/1\.1 413 /);
     expect(client.text()).not.toContain("100 Continue");
     expect(received).toBe(0);
@@ -132,16 +125,16 @@ describe("flush()", () => {
     client.transport.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     pump.flush();
     client.transport.pauseProducing();
-    await settle(pump);
+    await pump.flushAsync();
     // Stuck after the buffer passed its 64 KiB mark, with the rest never produced.
     expect(flushed).toBeGreaterThan(0);
     expect(flushed).toBeLessThan(8);
     expect(pump.server.outgoing.length).toBeLessThan(128 * 1024);
     const stuckAt = flushed;
-    await settle(pump);
+    await pump.flushAsync();
     expect(flushed).toBe(stuckAt);
     client.transport.resumeProducing();
-    await settle(pump);
+    await pump.flushAsync();
     expect(flushed).toBe(40);
     const text = client.text();
     expect(text).toContain("Transfer-Encoding: chunked");
@@ -179,12 +172,12 @@ describe("pipelined requests from a client that does not read", () => {
     let requests = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
     for (let i = 0; i < 2000; i++) requests += `GET /small/${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
     client.transport.write(requests);
-    await settle(pump);
+    await pump.flushAsync();
     // The stream waits for the client; nothing after it is answered, and what is buffered is bounded.
     expect(answered).toEqual([]);
     expect(pump.server.outgoing.length).toBeLessThan(128 * 1024);
     client.transport.resumeProducing();
-    await settle(pump);
+    await pump.flushAsync();
     expect(answered).toEqual(["/stream", ...Array.from({ length: 2000 }, (_, i) => `/small/${i}`)]);
     const text = client.text();
     const smalls = [...text.matchAll(/small (\d+);/g)].map((m) => Number(m[1]));
@@ -205,13 +198,13 @@ describe("pipelined requests from a client that does not read", () => {
     client.transport.pauseProducing();
     const total = 5000;
     client.transport.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(total));
-    await settle(pump);
+    await pump.flushAsync();
     expect(answered).toBeGreaterThan(0);
     expect(answered).toBeLessThan(total);
     // 64 KiB (maxPendingResponseBytes) plus one output batch and one response.
     expect(pump.server.outgoing.length).toBeLessThan(64 * 1024 + 16 * 1024 + 1024);
     client.transport.resumeProducing();
-    await settle(pump);
+    await pump.flushAsync();
     expect(answered).toBe(total);
     expect(client.text().match(/hello, world/g)).toHaveLength(total);
   });
@@ -245,13 +238,13 @@ describe("onConnectionClose", () => {
     const app = new Application([["/", LongPoll]], { onError: (e) => errors.push(e) });
     const { pump, client } = serve(app, new Clock());
     client.transport.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    await settle(pump);
+    await pump.flushAsync();
     expect(client.text()).toContain("waiting...");
     client.transport.abortConnection();
-    await settle(pump);
+    await pump.flushAsync();
     expect(log).toEqual(["closed"]);
     gate.callback(undefined);
-    await settle(pump);
+    await pump.flushAsync();
     expect(flushError).toBeInstanceOf(StreamClosedError);
     expect(log).toEqual(["closed"]);
     expect(errors).toEqual([]);
@@ -281,11 +274,11 @@ describe("a client gone before anything was flushed", () => {
     const app = new Application([["/", Slow]], { onError: (e) => errors.push(e) });
     const { pump, client } = serve(app, new Clock());
     client.transport.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    await settle(pump);
+    await pump.flushAsync();
     client.transport.abortConnection();
-    await settle(pump);
+    await pump.flushAsync();
     gate.callback(undefined);
-    await settle(pump);
+    await pump.flushAsync();
     expect(outcomes).toEqual(["StreamClosedError", "finish rejected", "finished=true"]);
     expect(client.text()).toBe("");
     expect(errors).toEqual([]);
