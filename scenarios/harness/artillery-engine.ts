@@ -25,6 +25,7 @@
 
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { threadId } from "node:worker_threads";
 import { InvalidOptionError } from "../../runtime/errors.js";
 import type { Reactor } from "../../runtime/reactor.js";
 import { ARTILLERY_METRICS, artilleryMetricName, type ArtilleryMetric } from "../../reports/artillery-results.js";
@@ -88,10 +89,19 @@ export interface ArtilleryEngineOptions {
   readonly timeoutMs: number;
   /** The index of this process's first virtual user (scenarios pick roles by it). @defaultValue 0 */
   readonly firstIndex: number;
+  /**
+   * This thread's group, for workloads whose connections share state (line-chat's room: it tells
+   * its own lines from other groups'); 0 to 65,535. @defaultValue from the process and thread ids,
+   * so that the Artillery processes and threads of one machine differ
+   */
+  readonly group: number;
 }
 
 /** The options the engine knows: any other key is a mistake worth naming. */
-const OPTION_KEYS = ["scenario", "name", "style", "operations", "duration", "thinkTime", "timeout", "firstIndex"];
+const OPTION_KEYS = ["scenario", "name", "style", "operations", "duration", "thinkTime", "timeout", "firstIndex", "group"];
+
+/** The largest `group`. */
+export const ARTILLERY_MAX_GROUP = 65_535;
 
 /** The largest `operations` per virtual user. */
 export const ARTILLERY_MAX_OPERATIONS = 1_000_000_000;
@@ -103,10 +113,10 @@ function durationOption(key: string, value: unknown, allowZero: boolean): number
   throw new InvalidOptionError(key, `expected a duration such as 300ms, 5s or 2m (a number is seconds), got ${JSON.stringify(value)}`);
 }
 
-function integerOption(key: string, value: unknown, min: number): number {
+function integerOption(key: string, value: unknown, min: number, max = ARTILLERY_MAX_OPERATIONS): number {
   const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > ARTILLERY_MAX_OPERATIONS) {
-    throw new InvalidOptionError(key, `expected an integer from ${min} to ${ARTILLERY_MAX_OPERATIONS}, got ${JSON.stringify(value)}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    throw new InvalidOptionError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return n;
 }
@@ -142,6 +152,7 @@ export function resolveArtilleryOptions(raw: Readonly<Record<string, unknown>>, 
     thinkTimeMs: raw["thinkTime"] === undefined ? 0 : durationOption("thinkTime", raw["thinkTime"], true),
     timeoutMs: raw["timeout"] === undefined ? DEFAULT_OPERATION_TIMEOUT_MS : durationOption("timeout", raw["timeout"], false),
     firstIndex: raw["firstIndex"] === undefined ? 0 : integerOption("firstIndex", raw["firstIndex"], 0),
+    group: raw["group"] === undefined ? (process.pid * 64 + threadId) % (ARTILLERY_MAX_GROUP + 1) : integerOption("group", raw["group"], 0, ARTILLERY_MAX_GROUP),
   };
 }
 
@@ -277,7 +288,8 @@ export class ArtilleryEngine {
     if (found === undefined) throw new InvalidOptionError("name", `${first.scenario} exports no scenario named ${JSON.stringify(first.name)} (it has ${loaded.map((l) => l.scenario.name).join(", ")})`);
     const { scenario } = found;
     const options = resolveArtilleryOptions(raw, scenario.kind);
-    const shared = scenario.client.shared?.({ connections: 1, totalConnections: 1, groupIndex: 0, sim: false, faults: false });
+    // Artillery does not say how many virtual users will come: a group of one is all it knows.
+    const shared = scenario.client.shared?.({ connections: 1, totalConnections: 1, groupIndex: options.group, sim: false, faults: false });
     const names = Object.fromEntries(Object.values(ARTILLERY_METRICS).map((m) => [m, artilleryMetricName(scenario.name, options.style, m)])) as Record<ArtilleryMetric, string>;
     return { scenario, options, shared, names, nextIndex: options.firstIndex };
   }

@@ -6,6 +6,7 @@
  */
 
 import * as net from "node:net";
+import { threadId } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Factory, Protocol } from "../../runtime/index.js";
 import { NodeReactor } from "../../runtime/node/node-reactor.js";
@@ -124,11 +125,13 @@ describe("ArtilleryEngine, one virtual user at a time", () => {
 
 describe("the engine's options", () => {
   it("defaults: one operation without a duration, unbounded with one, 10 s timeout; hold scenarios probe once", () => {
-    expect(resolveArtilleryOptions({ scenario: "tcp-echo" })).toEqual({ scenario: "tcp-echo", operations: 1, thinkTimeMs: 0, timeoutMs: 10_000, firstIndex: 0 });
+    const { group, ...rest } = resolveArtilleryOptions({ scenario: "tcp-echo" });
+    expect(rest).toEqual({ scenario: "tcp-echo", operations: 1, thinkTimeMs: 0, timeoutMs: 10_000, firstIndex: 0 });
+    expect(group).toBe((process.pid * 64 + threadId) % 65_536);
     expect(resolveArtilleryOptions({ scenario: "tcp-echo", duration: 30 })).toMatchObject({ operations: Infinity, durationMs: 30_000 });
     expect(resolveArtilleryOptions({ scenario: "idle-hold", duration: "2m" }, "hold")).toMatchObject({ operations: 1, durationMs: 120_000 });
     expect(resolveArtilleryOptions({ scenario: "idle-hold", operations: 0 }, "hold")).toMatchObject({ operations: 0 });
-    expect(resolveArtilleryOptions({ scenario: "x", operations: "7", thinkTime: "250ms", timeout: 2, style: "async", name: "shout", firstIndex: 100 })).toEqual({
+    expect(resolveArtilleryOptions({ scenario: "x", operations: "7", thinkTime: "250ms", timeout: 2, style: "async", name: "shout", firstIndex: 100, group: 7 })).toEqual({
       scenario: "x",
       name: "shout",
       style: "async",
@@ -136,6 +139,7 @@ describe("the engine's options", () => {
       thinkTimeMs: 250,
       timeoutMs: 2000,
       firstIndex: 100,
+      group: 7,
     });
   });
 
@@ -148,6 +152,7 @@ describe("the engine's options", () => {
       [{ scenario: "x", timeout: 0 }, /timeout.*more than 0/],
       [{ scenario: "x", style: "a/b" }, /style.*without "\/"/],
       [{ scenario: "x", ops: 3 }, /ops.*not an option of the wirelab engine/],
+      [{ scenario: "x", group: 65_536 }, /group.*integer from 0 to 65535/],
     ] as const) {
       expect(() => resolveArtilleryOptions(raw), JSON.stringify(raw)).toThrow(message);
     }

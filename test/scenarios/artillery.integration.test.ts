@@ -235,6 +235,25 @@ describe.skipIf(!HAVE_ARTILLERY && !REQUIRED)("Artillery with engine: wirelab", 
     expect(md).toContain("3 files merged");
   }, 240_000);
 
+  it("runs the shipped 100,000-connection example, scaled down with --overrides", async () => {
+    const echo = `tcp://127.0.0.1:${await listen(listenEcho)}`;
+    const example = readFileSync(path.join(ROOT, "scenarios", "artillery", "hold-100k.yml"), "utf8");
+    writeFileSync(path.join(project, "hold-100k.yml"), example);
+    const overrides = JSON.stringify({ config: { phases: [{ duration: 1, arrivalRate: 3 }], engines: { wirelab: { scenario: "tcp-echo", duration: "1s", thinkTime: "100ms" } } } });
+    const out = path.join(project, "hold-100k.out.json");
+    const run = await new Promise<{ code: number | string; output: string }>((resolve) => {
+      execFile(ARTILLERY, ["run", "hold-100k.yml", "--target", echo, "--overrides", overrides, "--output", out], { cwd: project, timeout: RUN_LIMIT_MS, killSignal: "SIGKILL", env: { ...process.env, NODE_PATH: nodePath } }, (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : error.killed ? "killed (time limit)" : 1, output: stdout + stderr }),
+      );
+    });
+    expect(run.code, run.output).toBe(0);
+    const counters = (JSON.parse(readFileSync(out, "utf8")) as { aggregate: ArtilleryReport }).aggregate.counters;
+    expect(counters).toMatchObject({ "vusers.created": 3, "vusers.completed": 3, "wirelab.tcp-echo.connections": 3, "wirelab.tcp-echo.errors": 0 });
+    // One second of operations 100 ms apart per connection.
+    expect(counters["wirelab.tcp-echo.operations"]).toBeGreaterThanOrEqual(3 * 8);
+    expect(counters["wirelab.tcp-echo.operations"]).toBeLessThanOrEqual(3 * 11);
+  }, 120_000);
+
   it("bad input fails every virtual user with its error, and the run ends: an unknown scenario, a module that fails to load, a refused connection", async () => {
     const echo = `tcp://127.0.0.1:${await listen(listenEcho)}`;
     const [unknown, broken, refused] = await Promise.all([
