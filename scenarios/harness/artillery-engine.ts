@@ -248,13 +248,15 @@ export class ArtilleryEngine {
    * @param script - the script, as Artillery prepared it.
    * @param _runnerEvents - the runner's events (unused).
    * @param _helpers - Artillery's engine helpers (unused: the engine loops by itself).
-   * @param reactor - the reactor the connections run on. @defaultValue one per thread, started
+   * @param reactorOverride - the reactor the connections run on. @defaultValue one per thread,
+   *   made and started by the first virtual user (Artillery also constructs engines in threads
+   *   that run none)
    */
   constructor(
     script: ArtilleryScript,
     _runnerEvents?: unknown,
     _helpers?: unknown,
-    private readonly reactor: Reactor = loadReactor(),
+    private readonly reactorOverride?: Reactor,
   ) {
     const raw = script.config?.engines?.["wirelab"];
     this.defaults = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
@@ -292,6 +294,10 @@ export class ArtilleryEngine {
     const shared = scenario.client.shared?.({ connections: 1, totalConnections: 1, groupIndex: options.group, sim: false, faults: false });
     const names = Object.fromEntries(Object.values(ARTILLERY_METRICS).map((m) => [m, artilleryMetricName(scenario.name, options.style, m)])) as Record<ArtilleryMetric, string>;
     return { scenario, options, shared, names, nextIndex: options.firstIndex };
+  }
+
+  private get reactor(): Reactor {
+    return this.reactorOverride ?? loadReactor();
   }
 
   /** Runs one virtual user; resolves with the error that fails it, or null. */
