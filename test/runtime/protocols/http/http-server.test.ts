@@ -767,6 +767,19 @@ describe("HttpServerProtocol: upgrade", () => {
     expect(s.transport.disconnecting).toBe(false);
   });
 
+  it("CONNECT with a Content-Length: the tunnel gets every byte after the head, and upgrade() works at once", () => {
+    const echo = new Echo();
+    const s = serverOn((req, res) => {
+      expect(req.method).toBe("CONNECT");
+      expect(req.complete).toBe(true);
+      res.upgrade(echo, {}, 200);
+    });
+    // A client that sends Content-Length and then, at once, its TLS ClientHello.
+    s.transport.receive("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 4\r\n\r\n\x16\x03\x01hello");
+    expect(s.text()).toBe("HTTP/1.1 200 OK\r\n\r\n\x16\x03\x01hello");
+    expect(echo.transport).toBe(s.transport);
+  });
+
   it("declining an upgrade goes on with HTTP", () => {
     const s = serverOn((req, res) => res.end(req.upgrade ? "no" : "plain"));
     s.transport.receive("GET / HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nGET / HTTP/1.1\r\n\r\n");
