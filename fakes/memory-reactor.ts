@@ -397,7 +397,7 @@ export class MemoryListeningPort implements ListeningPort {
   /** Connections accepted with `accept()`. */
   readonly accepted: StringTransport[] = [];
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly reactor: MemoryReactor,
     /** The parsed endpoint it was asked to listen on. */
@@ -473,7 +473,7 @@ export class MemoryConnectAttempt<P extends Protocol = Protocol> {
   readonly peerAddress: Address;
   private timer: DelayedCall | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly reactor: MemoryReactor,
     /** The parsed endpoint it connects to. */
@@ -643,7 +643,7 @@ export class MemoryUDPPort implements DatagramTransport {
   /** True until `stopListening()`. */
   listening = true;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The protocol bound to the port. */
     readonly protocol: DatagramProtocol,

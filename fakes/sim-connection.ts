@@ -71,7 +71,7 @@ export class SimConnection {
   readonly down: SimPipe;
   private lostSides = 0;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly net: SimNetwork,
     /** The same number as its attempt; `c<id>` in the trace. */
@@ -176,7 +176,7 @@ export class SimConnectAttempt<P extends Protocol = Protocol> {
   readonly incarnation: number;
   private timer: DelayedCall | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly net: SimNetwork,
     /** The client's host. */

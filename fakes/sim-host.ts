@@ -76,7 +76,7 @@ export class SimHost implements Reactor {
   private hook: ReactorErrorHook;
   private nextPort: number;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The network it is part of. */
     readonly network: SimNetwork,
@@ -397,7 +397,7 @@ export class SimListeningPort implements ListeningPort {
   /** True until `stopListening()` (or a crash). */
   listening = true;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The host it listens on. */
     readonly host: SimHost,
@@ -423,7 +423,7 @@ export class SimListeningPort implements ListeningPort {
 
 /** A UDP port of a simulated host: `write` sends a datagram across the network. */
 export class SimUDPPort extends MemoryUDPPort {
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The host it is bound on. */
     readonly host: SimHost,

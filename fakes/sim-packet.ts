@@ -35,7 +35,7 @@ export type SimPacketBody =
 
 /** One scheduled one-off event; `link` is the link it crosses, if any (it waits while held). */
 export class SimPacket extends SimEvent {
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly net: SimNetwork,
     /** What it carries. */

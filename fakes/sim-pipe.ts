@@ -41,7 +41,7 @@ export class SimPipe extends SimEvent {
   /** True while bytes wait for `dst` to resume reading. */
   waitingForReader = false;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly net: SimNetwork,
     /** The connection. */
@@ -144,7 +144,7 @@ export class SimPipe extends SimEvent {
     return Infinity;
   }
 
-  /** @internal */
+  /** Runs this event (called by the simulation's scheduler). */
   fire(): void {
     const src = this.src;
     const dst = this.dst;
@@ -218,7 +218,7 @@ export class SimPipe extends SimEvent {
     }
   }
 
-  /** @internal */
+  /** Describes this event for the trace. */
   describe(): string {
     return `pipe c${this.connection.id} ${this.direction === 0 ? "client->server" : "server->client"} (${this.queued} bytes in flight)`;
   }

@@ -14,7 +14,7 @@ import { SimEvent } from "./sim-scheduler.js";
 export class SimTimer extends SimEvent implements DelayedCall {
   /** @internal */ state: "pending" | "ran" | "cancelled" = "pending";
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The host that scheduled it. */
     readonly host: SimHost,

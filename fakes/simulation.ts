@@ -593,7 +593,7 @@ export class SimNetwork implements NondeterminismListener {
     return new ReactorStalledError(steps, `virtual time ${this.current} ms, ${this.scheduler.size} events pending, next: ${what}`);
   }
 
-  /** @internal */
+  /** The nondeterminism guard caught a real-time or random call (see `NondeterminismListener`). */
   onNondeterminism(api: string, where: string): void {
     if (this.nondeterminismMode === "off") return;
     const record: NondeterminismRecord = { api, where, time: this.current };

@@ -51,7 +51,7 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
   /** Removes the listeners of the attempt in progress. */
   private detach: (() => void) | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** @internal */ readonly registry: NodeReactor,
     private readonly endpoint: ClientEndpoint,

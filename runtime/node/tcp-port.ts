@@ -35,7 +35,7 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
   /** TLS only: raw sockets accepted and not yet closed, so shutdown can end stuck handshakes. */
   private readonly rawSockets = new Set<net.Socket>();
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** @internal */ readonly registry: NodeReactor,
     private readonly server: net.Server,

@@ -101,7 +101,7 @@ export class TcpTransport implements Transport {
   /** Why the connection is ending, when it is not a clean close. */
   private reason: Error | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The Node socket underneath. */
     readonly socket: Socket,

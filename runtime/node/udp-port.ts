@@ -30,7 +30,7 @@ export class UdpPort implements DatagramTransport {
   /** @internal Abandons the bind in progress (set until the port is bound or fails). */
   opening: (() => void) | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly reactor: NodeReactor,
     private readonly socket: dgram.Socket,
