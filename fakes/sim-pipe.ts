@@ -131,7 +131,8 @@ export class SimPipe extends SimEvent {
     if (src.aborted && !src.lost) return now;
     if (this.parked) return Infinity;
     if (this.rstAt === this.rstAt) return Math.max(this.rstAt, now);
-    if (src.lost || dst.lost) return Infinity;
+    // A side closed at once by its reactor's shutdown is lost, but its FIN still travels.
+    if ((src.lost && !src.forcedClosed) || dst.lost) return Infinity;
     if (this.synAckAt === this.synAckAt) return Math.max(this.synAckAt, now);
     if (this.head < this.tail || (this.finAt === this.finAt && !src.finSent)) {
       if (dst.readingPaused) {
@@ -180,7 +181,7 @@ export class SimPipe extends SimEvent {
       }
       return;
     }
-    if (src.lost || dst.lost) return;
+    if ((src.lost && !src.forcedClosed) || dst.lost) return;
     if (this.synAckAt === this.synAckAt) {
       this.synAckAt = NaN;
       this.schedule();

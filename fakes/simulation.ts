@@ -43,7 +43,7 @@ import {
 } from "../runtime/errors.js";
 import { randomChunks, toBytes } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
-import { FIRST_EPHEMERAL_PORT } from "./memory-reactor.js";
+import { EphemeralPorts, FIRST_EPHEMERAL_PORT } from "./ephemeral-ports.js";
 import { SeededRandom } from "./random.js";
 import type { RandomSource } from "./random.js";
 import { REASON_NAMES, SimConnection } from "./sim-connection.js";
@@ -325,10 +325,8 @@ export class SimNetwork implements NondeterminismListener {
     this.chunking = typeof chunking === "function" ? chunking(random) : chunking;
     this.current = options.start ?? 0;
     if (!Number.isFinite(this.current)) throw new InvalidOptionError("start", `must be a finite number, got ${this.current}`);
-    this.firstEphemeralPort = options.firstEphemeralPort ?? FIRST_EPHEMERAL_PORT;
-    if (!Number.isInteger(this.firstEphemeralPort) || this.firstEphemeralPort < 1 || this.firstEphemeralPort > 65535) {
-      throw new InvalidOptionError("firstEphemeralPort", `must be a port number, got ${this.firstEphemeralPort}`);
-    }
+    // Checked now, not when the first host is made.
+    this.firstEphemeralPort = new EphemeralPorts(options.firstEphemeralPort ?? FIRST_EPHEMERAL_PORT).first;
     this.defaultLatency = options.latency ?? DEFAULT_LATENCY;
     validateLatency(this.defaultLatency);
     for (const link of options.links ?? []) {

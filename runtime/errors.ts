@@ -320,13 +320,6 @@ export class ProducerRegisteredError extends WirelabError {
   }
 }
 
-/** An address was asked of a transport whose connection is already lost (`ENOTCONN`). */
-export class NotConnectedError extends SocketError {
-  constructor(message = "The transport is not connected.", options?: WirelabErrorOptions) {
-    super("WL_ERR_NOT_CONNECTED", "ENOTCONN", message, options);
-  }
-}
-
 /** The connection factory refused the connection (`buildProtocol` returned null). */
 export class ConnectionRefusedByFactoryError extends WirelabError {
   constructor() {

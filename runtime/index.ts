@@ -4,6 +4,7 @@
  *
  * Map of the code:
  * - `reactor.ts`: the `Reactor`, `Clock` and `DelayedCall` interfaces.
+ * - `reactor-life-cycle.ts`: `ReactorLifeCycle`, the one life cycle every reactor runs.
  * - `deferred.ts`: `Deferred` and its helpers.
  * - `protocol.ts`: `Protocol`, `Factory`, `ClientFactory`, `Transport`, producers.
  * - `endpoints.ts`: endpoint description strings.
@@ -26,6 +27,9 @@
  */
 
 export type { Clock, DelayedCall, Reactor, ListeningPort, DatagramTransport, UDPOptions, TriggerPhase, SystemEvent, TriggerHandle, ReactorErrorHook } from "./reactor.js";
+export { DEFAULT_MAX_PACKET_SIZE } from "./reactor.js";
+export { ReactorLifeCycle, DormantDelayedCall } from "./reactor-life-cycle.js";
+export type { LifeCycleOwner, LifeCycleState } from "./reactor-life-cycle.js";
 export {
   Deferred,
   succeed,

@@ -65,9 +65,9 @@ export interface Transport extends PushProducer {
   abortConnection(): void;
   /** Half-close: sends FIN after queued bytes, and keeps reading. */
   loseWriteConnection(): void;
-  /** The remote address. */
+  /** The remote address; it stays available after the connection is lost (in `connectionLost` too). */
   getPeer(): Address;
-  /** The local address. */
+  /** The local address; it stays available after the connection is lost. */
   getHost(): Address;
   /** Turns Nagle's algorithm off (true) or on (false); a no-op where it means nothing. */
   setTcpNoDelay(enabled: boolean): void;

@@ -16,7 +16,7 @@ import type { DelayedCall } from "../reactor.js";
 import { mapConnectError } from "./map-socket-error.js";
 import { loadPem } from "./load-pem.js";
 import type { NodeReactor } from "./node-reactor.js";
-import { tcpPeerAddress } from "./peer-address.js";
+import { tcpLocalAddress, tcpPeerAddress } from "./peer-address.js";
 import { TcpTransport } from "./tcp-transport.js";
 import type { ConnectionOwner } from "./tcp-transport.js";
 
@@ -134,17 +134,6 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
     else if (this.transport !== null) this.transport.loseConnection();
   }
 
-  /** @internal */
-  localAddressOf(socket: net.Socket): Address {
-    if (this.endpoint.kind === "unix") return { type: "unix", host: "", port: 0 };
-    return { type: "tcp", host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-  }
-
-  /** @internal */
-  peerAddressOf(socket: net.Socket): Address {
-    if (this.endpoint.kind === "unix") return { type: "unix", host: this.endpoint.path, port: 0 };
-    return { type: "tcp", host: socket.remoteAddress ?? this.endpoint.host, port: socket.remotePort ?? this.endpoint.port };
-  }
 
   /** @internal */
   connectionClosed(_transport: TcpTransport, reason: Error): void {
@@ -189,9 +178,14 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
     const socket = this.socket;
     if (this.state !== "connecting" || socket === null) return;
     this.endAttempt();
+    const ep = this.endpoint;
+    const peer: Address = ep.kind === "unix" ? { type: "unix", host: ep.path, port: 0 } : tcpPeerAddress(socket);
+    // A peer the socket cannot name any more (it closed meanwhile) is the one dialled.
+    if (ep.kind !== "unix" && peer.host === "") Object.assign(peer, { host: ep.host, port: ep.port });
+    const host: Address = ep.kind === "unix" ? UNIX_CLIENT : tcpLocalAddress(socket);
     let protocol: P | null;
     try {
-      protocol = this.factory.buildProtocol(this.endpoint.kind === "unix" ? this.peerAddressOf(socket) : tcpPeerAddress(socket));
+      protocol = this.factory.buildProtocol(peer);
     } catch (error) {
       this.registry.reportError("buildProtocol", error);
       this.failed(new ConnectionRefusedByFactoryError(), socket);
@@ -203,7 +197,7 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
     }
     this.state = "connected";
     this.registry.removeConnector(this);
-    const transport = new TcpTransport(socket, protocol, this);
+    const transport = new TcpTransport(socket, protocol, this, host, peer);
     this.transport = transport;
     transport.start();
     const d = this.deferred;
@@ -256,6 +250,9 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
 }
 
 function ignoreError(): void {}
+
+/** The local end of a unix-domain connection: a client's socket is normally unnamed. */
+const UNIX_CLIENT: Address = Object.freeze({ type: "unix", host: "", port: 0 });
 
 function describe(endpoint: ClientEndpoint): string {
   return endpoint.kind === "unix" ? endpoint.path : `${endpoint.host}:${endpoint.port}`;

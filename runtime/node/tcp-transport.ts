@@ -30,10 +30,6 @@ import { mapConnectionLostError } from "./map-socket-error.js";
 export interface ConnectionOwner {
   /** The reactor's bookkeeping: connection list and error hook. */
   readonly registry: ConnectionRegistry;
-  /** The local address of one of its sockets. */
-  localAddressOf(socket: Socket): Address;
-  /** The remote address of one of its sockets. */
-  peerAddressOf(socket: Socket): Address;
   /** The connection closed, after the protocol's `connectionLost`. */
   connectionClosed(transport: TcpTransport, reason: Error): void;
 }
@@ -108,6 +104,9 @@ export class TcpTransport implements Transport {
     /** The protocol this transport delivers to. */
     readonly protocol: Protocol,
     private readonly owner: ConnectionOwner,
+    /** The addresses, read when the connection was made: a closed socket can no longer tell them. */
+    private readonly host: Address,
+    private readonly peer: Address,
   ) {}
 
   /** @internal Attaches the socket listeners and calls `protocol.makeConnection`. */
@@ -203,14 +202,14 @@ export class TcpTransport implements Transport {
     this.socket.end();
   }
 
-  /** The remote address; read from the socket on first call (ask before the close to be sure of it). */
+  /** The remote address; it stays available after the connection is lost. */
   getPeer(): Address {
-    return this.owner.peerAddressOf(this.socket);
+    return this.peer;
   }
 
-  /** The local address; read from the socket on first call (ask before the close to be sure of it). */
+  /** The local address; it stays available after the connection is lost. */
   getHost(): Address {
-    return this.owner.localAddressOf(this.socket);
+    return this.host;
   }
 
   setTcpNoDelay(enabled: boolean): void {
