@@ -24,6 +24,7 @@ export class SimTimer extends SimEvent implements DelayedCall {
     private readonly args: unknown[],
   ) {
     super();
+    this.tieGroup = host.id;
   }
 
   /** The scheduled function's name, for leftover reports; "" when it has none. */

@@ -272,14 +272,16 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
    * fires once the UDP ports are closed.
    */
   private shutDownEverything(): Deferred<void> {
-    for (const port of [...this.ports]) port.shutDown();
-    const udpClosed: Deferred<void>[] = [];
-    for (const udp of [...this.udpPorts]) udpClosed.push(udp.stopListening());
-    for (const connector of [...this.connectors]) connector.stopConnecting();
+    // Connections first: a TLS port's shutdown destroys the raw sockets under its connections,
+    // which would end them with a clean close instead of the shutdown's ConnectionLost.
     const open: TcpTransport[] = [];
     for (let t = this.connections; t !== null; t = t.nextConnection) open.push(t);
     const reason = new ConnectionLost("Connection was closed because the reactor is shutting down.");
     for (const t of open) t.forceClose(reason);
+    for (const connector of [...this.connectors]) connector.stopConnecting();
+    for (const port of [...this.ports]) port.shutDown();
+    const udpClosed: Deferred<void>[] = [];
+    for (const udp of [...this.udpPorts]) udpClosed.push(udp.stopListening());
     for (const call of this.calls) call.cancelQuietly();
     this.calls.clear();
     const done = new Deferred<void>();

@@ -10,10 +10,10 @@ import * as tls from "node:tls";
 
 import type { Deferred } from "../deferred.js";
 import type { ClientEndpoint } from "../endpoints.js";
-import { CancelledError, ConnectTimeoutError, ConnectionRefusedByFactoryError, ReactorStateError } from "../errors.js";
+import { CancelledError, ConnectTimeoutError, ConnectionRefusedByFactoryError, ConnectionRefusedError, ReactorStateError } from "../errors.js";
 import type { Address, ClientFactory, Connector, Factory, Protocol } from "../protocol.js";
 import type { DelayedCall } from "../reactor.js";
-import { mapConnectError } from "./map-socket-error.js";
+import { errnoOf, mapConnectError } from "./map-socket-error.js";
 import { loadPem } from "./load-pem.js";
 import type { NodeReactor } from "./node-reactor.js";
 import { tcpLocalAddress, tcpPeerAddress } from "./peer-address.js";
@@ -90,6 +90,11 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
       this.connected();
     };
     const onError = (error: Error): void => {
+      // No socket file at a unix path is nothing listening there: refused, as on every world.
+      if (this.endpoint.kind === "unix" && errnoOf(error) === "ENOENT") {
+        this.failed(new ConnectionRefusedError(`nothing listens at ${this.endpoint.path}`, { cause: error }));
+        return;
+      }
       this.failed(mapConnectError(error));
     };
     const onClose = (): void => {
