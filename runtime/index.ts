@@ -81,7 +81,7 @@ export {
 } from "./protocols/http/request-parser.js";
 export type { RequestHead, RequestParserCallbacks, RequestParserOptions, BodyKind } from "./protocols/http/request-parser.js";
 export { HttpHeaders, EMPTY_HEADERS } from "./protocols/http/http-headers.js";
-export { HttpServerFactory, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS } from "./protocols/http/http-server-factory.js";
+export { HttpServerFactory, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./protocols/http/http-server-factory.js";
 export type { HttpHandler, HttpServerOptions } from "./protocols/http/http-server-factory.js";
 export { HttpServerProtocol } from "./protocols/http/http-server-protocol.js";
 export { HttpRequest } from "./protocols/http/http-request.js";

@@ -133,6 +133,14 @@ export class Protocol {
 
   /** This side's write half is closed (after `loseWriteConnection`). */
   writeConnectionLost?(): void;
+
+  /**
+   * The server this connection belongs to is shutting down gracefully (as
+   * `HttpServerFactory.shutdown` does for a protocol a request was upgraded to): finish what is
+   * in progress and close. A WebSocket sends a close frame with 1001 (Going Away). A connection
+   * still open at the server's deadline is aborted.
+   */
+  goingAway?(): void;
 }
 
 /** Builds one protocol per connection and holds what they share. */

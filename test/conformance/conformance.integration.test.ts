@@ -7,6 +7,7 @@
 
 import { describe } from "vitest";
 
+import { gracefulShutdownSuite } from "./graceful-shutdown.js";
 import { reactorConformanceSuite } from "./life-cycle.js";
 import { haveOpenssl, nodeReactorWorld, nodeWorld } from "./node-worlds.js";
 import { conformanceSuite } from "./suite.js";
@@ -29,4 +30,16 @@ describe.skipIf(!TLS)("conformance on TLS 127.0.0.1 (NodeReactor)", () => {
 
 describe("reactor conformance on NodeReactor", () => {
   reactorConformanceSuite(nodeReactorWorld);
+});
+
+describe("graceful shutdown on TCP 127.0.0.1 (NodeReactor)", () => {
+  gracefulShutdownSuite(() => nodeWorld("tcp"));
+});
+
+describe("graceful shutdown on a unix socket (NodeReactor)", () => {
+  gracefulShutdownSuite(() => nodeWorld("unix"));
+});
+
+describe.skipIf(!TLS)("graceful shutdown on TLS 127.0.0.1 (NodeReactor)", () => {
+  gracefulShutdownSuite(() => nodeWorld("tls"));
 });

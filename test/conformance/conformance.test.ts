@@ -7,6 +7,7 @@
 
 import { describe } from "vitest";
 
+import { gracefulShutdownSuite } from "./graceful-shutdown.js";
 import { reactorConformanceSuite } from "./life-cycle.js";
 import { conformanceSuite } from "./suite.js";
 import { memoryReactorWorld, pairWorld, simReactorWorld, simWorld } from "./world.js";
@@ -31,4 +32,8 @@ const reactorWorlds: [string, ReactorWorldMaker][] = [
 
 describe.each(reactorWorlds)("reactor conformance on %s", (_name, makeWorld) => {
   reactorConformanceSuite(makeWorld);
+});
+
+describe.each(worlds)("graceful shutdown on %s", (_name, makeWorld) => {
+  gracefulShutdownSuite(makeWorld);
 });
