@@ -1,19 +1,18 @@
 /**
  * ws-broadcast, callback style: an `HttpServerFactory` whose handler upgrades each request
- * (`response.upgrade`) to a `WebSocketProtocol`: subscribers join the hub when open, and each
+ * (`upgradeWebSocket`) to a `WebSocketProtocol`: subscribers join the hub when open, and each
  * message of the publisher is framed once (`FrameWriter.prepare`) and written to every
  * subscriber.
  *
  * @module
  */
 
-import { WebSocketHandshakeError } from "../../runtime/errors.js";
 import type { Clock } from "../../runtime/reactor.js";
 import type { HttpRequest } from "../../runtime/protocols/http/http-request.js";
 import type { HttpResponse } from "../../runtime/protocols/http/http-response.js";
 import { HttpServerFactory } from "../../runtime/protocols/http/http-server-factory.js";
 import { FrameWriter } from "../../runtime/protocols/websocket/frame-writer.js";
-import { acceptUpgradeRequest } from "../../runtime/protocols/websocket/handshake.js";
+import { upgradeWebSocket } from "../../runtime/protocols/websocket/websocket-upgrade.js";
 import { WebSocketProtocol } from "../../runtime/protocols/websocket/websocket-protocol.js";
 import type { WebSocketProtocolOptions } from "../../runtime/protocols/websocket/websocket-protocol.js";
 import type { ServerHandle, ServerStartOptions } from "../scenario.js";
@@ -81,27 +80,15 @@ export class PublisherSocket extends WebSocketProtocol {
 
 /**
  * The callback-style server factory: `GET /publish` upgrades to the publisher, any other path
- * to a subscriber; a request that is not a WebSocket upgrade gets 400.
+ * to a subscriber. `upgradeWebSocket` answers a request it cannot upgrade (400, or 426 with
+ * `Sec-WebSocket-Version: 13`).
  * @param clock - the reactor's clock.
  * @param hub - the hub (a fresh one by default).
  * @returns the factory.
  */
 export function broadcastFactory(clock: Clock, hub: BroadcastHub = new BroadcastHub()): HttpServerFactory {
   return new HttpServerFactory(clock, (request: HttpRequest, response: HttpResponse) => {
-    let handshake;
-    try {
-      handshake = acceptUpgradeRequest({ method: request.method, versionMajor: 1, versionMinor: request.versionMinor, headers: request.headers }, { perMessageDeflate: false });
-    } catch (error) {
-      if (!(error instanceof WebSocketHandshakeError)) throw error;
-      response.writeHead(error.status === 0 ? 400 : error.status);
-      response.end(error.message);
-      return;
-    }
-    const options: WebSocketProtocolOptions = { role: "server", clock };
-    const ws = request.path === PUBLISH_PATH ? new PublisherSocket(hub, options) : new SubscriberSocket(hub, options);
-    const fields: string[] = [];
-    for (const [name, value] of handshake.responseHeaders) fields.push(name, value);
-    response.upgrade(ws, fields);
+    upgradeWebSocket(request, response, clock, (options) => (request.path === PUBLISH_PATH ? new PublisherSocket(hub, options) : new SubscriberSocket(hub, options)));
   });
 }
 

@@ -11,10 +11,10 @@
  */
 
 import { ConnectionDone } from "../../runtime/errors.js";
-import { ClientFactory, Protocol } from "../../runtime/protocol.js";
+import type { Protocol } from "../../runtime/protocol.js";
+import { ClientFactory } from "../../runtime/protocol.js";
 import type { Reactor } from "../../runtime/reactor.js";
-import type { ClientHandshakeRequest } from "../../runtime/protocols/websocket/handshake.js";
-import { buildClientRequest, parseHandshakeResponse, validateServerResponse } from "../../runtime/protocols/websocket/handshake.js";
+import { WebSocketClientHandshake } from "../../runtime/protocols/websocket/client-handshake.js";
 import { WebSocketProtocol } from "../../runtime/protocols/websocket/websocket-protocol.js";
 import type { SimCheckOptions, SimCheckResult } from "../scenario.js";
 import type { SimTally } from "../sim-support.js";
@@ -36,15 +36,10 @@ export const SIM_SUBSCRIBE_DEADLINE_MS = 1000;
 export const SIM_PUBLISHER_LOST_GRACE_MS = 200;
 
 /**
- * A WebSocket client connection of the sim: runs the opening handshake with the pure functions
- * of `handshake.ts`, then hands the transport to a client `WebSocketProtocol`.
+ * A WebSocket client connection of the sim: the runtime's client handshake, then a client
+ * `WebSocketProtocol` that passes each message on.
  */
-export class SimWebSocketClient extends Protocol {
-  /** The WebSocket, once the 101 arrived. */
-  ws: WebSocketProtocol | null = null;
-  private request: ClientHandshakeRequest | null = null;
-  private head: Buffer = Buffer.alloc(0);
-
+export class SimWebSocketClient extends WebSocketClientHandshake {
   /**
    * @param path - the request path.
    * @param reactor - the client host (clock and masking keys).
@@ -53,44 +48,38 @@ export class SimWebSocketClient extends Protocol {
    * @param onLost - told when the connection is gone.
    */
   constructor(
-    private readonly path: string,
-    private readonly reactor: Reactor,
-    private readonly onMessage: (data: string | Uint8Array) => void,
-    private readonly onOpen: () => void,
+    path: string,
+    reactor: Reactor,
+    onMessage: (data: string | Uint8Array) => void,
+    onOpen: () => void,
     private readonly onLost: (reason: Error) => void,
   ) {
-    super();
+    super(
+      { host: SIM_SERVER_ADDRESS, path, random: () => reactor.random() },
+      { role: "client", clock: reactor, random: () => reactor.random() },
+      (options) =>
+        new (class extends WebSocketProtocol {
+          override onMessage(message: string | Uint8Array): void {
+            onMessage(message);
+          }
+        })(options),
+    );
+    // A failed handshake aborts the connection: onLost hears of it.
+    this.ready.addCallbacks(
+      () => {
+        onOpen();
+      },
+      () => undefined,
+    );
   }
 
-  override connectionMade(): void {
-    this.request = buildClientRequest({ host: SIM_SERVER_ADDRESS, path: this.path, random: () => this.reactor.random() });
-    this.transport.write(this.request.request);
-  }
-
-  override dataReceived(data: Uint8Array): void {
-    if (this.ws !== null) {
-      this.ws.dataReceived(data);
-      return;
-    }
-    this.head = Buffer.concat([this.head, data]);
-    const response = parseHandshakeResponse(this.head);
-    if (response === null) return;
-    validateServerResponse(response, this.request!);
-    const onMessage = this.onMessage;
-    const ws = new (class extends WebSocketProtocol {
-      override onMessage(message: string | Uint8Array): void {
-        onMessage(message);
-      }
-    })({ role: "client", clock: this.reactor, random: () => this.reactor.random() });
-    this.ws = ws;
-    ws.makeConnection(this.transport);
-    this.onOpen();
-    const rest = this.head.subarray(response.headLength);
-    if (rest.length > 0) ws.dataReceived(rest);
+  /** The WebSocket, once the handshake is done. */
+  get ws(): WebSocketProtocol | null {
+    return this.socket;
   }
 
   override connectionLost(reason: Error): void {
-    this.ws?.connectionLost(reason);
+    super.connectionLost(reason);
     this.onLost(reason);
   }
 }
