@@ -3,7 +3,8 @@
  * Each body is written once and runs on every world where the behaviour exists. A body asserts
  * only what the real thing guarantees (bytes, their order, how a connection ends, the order
  * of events), never timing or how bytes were cut into reads, so what passes on the fakes must
- * pass on real sockets. This file has the connection bodies; life-cycle.ts the reactor bodies.
+ * pass on real sockets. This file has the connection bodies; life-cycle.ts the reactor bodies;
+ * graceful-shutdown.ts the HTTP and WebSocket servers' graceful shutdown.
  * The decisions behind them are in runtime/README.md ("The reactor's life cycle").
  *
  * Worlds: connectPair (a MemoryReactor joining each connect to its listener with an in-memory
@@ -30,6 +31,8 @@
  * | connect timeout: ConnectTimeoutError after the endpoint's timeout  |  x   |   =    |  x  |  -b |  -b  |  x  |
  * | reset during connect: ConnectionResetError                         |  x   |   =    |  -c |  -d |  -d  |  x  |
  * | shutdown closes connections at once: ConnectionLost / peer's end   |  x   |   =    |  x  |  x  |  x   |  x  |
+ * | HTTP+WebSocket graceful shutdown under load (graceful-shutdown.ts) |  x   |   =    |  x  |  x  |  x   |  x  |
+ * | the same, a request past the deadline is aborted then              |  x   |   =    |  x  |  x  |  x   |  x  |
  * | life cycle: startup phases, callWhenRunning, running              |  =   |   x    |  x  |  x  |  =   |  =  |
  * | life cycle: before-trigger Deferreds waited; triggers added/removed |  =   |   x    |  x  |  x  |  =   |  =  |
  * | life cycle: trigger errors reported at once, the event goes on     |  =   |   x    |  x  |  x  |  =   |  =  |
@@ -46,8 +49,9 @@
  * x: runs there. =: that world is the same code as another column, where the body runs
  * (connectPair's reactor is a MemoryReactor, and a MemoryReactor's connections are
  * connectPair's; the unix and TLS worlds are the TCP world's NodeReactor, whose life cycle,
- * timers and UDP do not depend on the transport). 31 bodies; 111 tests on
- * the in-memory worlds, 67 on real sockets.
+ * timers and UDP do not depend on the transport). 33 bodies (20 on connections, 13 on
+ * reactors); 119 tests on the in-memory worlds, 73 on real sockets (before this table there
+ * were 8 bodies).
  *
  * Deliberately not covered, and why:
  * - a: TLS server sockets are not half-open on NodeReactor (a FIN from the client closes the
