@@ -336,7 +336,11 @@ export class SimHost implements Reactor {
     for (const port of this.udpPorts) if (port.listening) void port.stopListening();
     for (const attempt of [...this.attempts]) attempt.fail(new CancelledError("the reactor is shutting down"));
     const reason = new ConnectionLost("Connection was closed because the reactor is shutting down.");
-    for (const conn of [...this.connections]) conn.sideOn(this).forceClose(reason);
+    for (const conn of [...this.connections]) {
+      // Both ends of a connection to itself are this host's.
+      if (conn.clientHost === this) conn.client.forceClose(reason);
+      if (conn.serverHost === this) conn.server.forceClose(reason);
+    }
     this.network.cancelTimersOf(this);
   }
 
