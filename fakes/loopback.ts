@@ -27,7 +27,7 @@ import {
 import type { Address, Producer, Protocol, PushProducer, Transport } from "../runtime/protocol.js";
 import { ByteQueue, toBytes, wholeWrites } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
-import { DEFAULT_HIGH_WATER_MARK } from "./string-transport.js";
+import { DEFAULT_HIGH_WATER_MARK } from "../runtime/reactor.js";
 
 /** The default buffered bytes at or below which a paused producer is resumed: drained. */
 export const DEFAULT_LOW_WATER_MARK = 0;

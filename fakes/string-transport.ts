@@ -7,14 +7,14 @@
 
 import { ConnectionAborted, ConnectionDone, ProducerRegisteredError } from "../runtime/errors.js";
 import type { Address, Producer, Protocol, PushProducer, Transport } from "../runtime/protocol.js";
+import { DEFAULT_HIGH_WATER_MARK } from "../runtime/reactor.js";
 import { toBytes } from "./chunking.js";
 
 /** The default local address of a {@link StringTransport}. */
 export const DEFAULT_STRING_TRANSPORT_HOST: Address = { type: "tcp", host: "10.0.0.1", port: 12345 };
 /** The default remote address of a {@link StringTransport}. */
 export const DEFAULT_STRING_TRANSPORT_PEER: Address = { type: "tcp", host: "10.0.0.2", port: 80 };
-/** The default high-water mark reported by fake transports: 64 KiB. */
-export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+export { DEFAULT_HIGH_WATER_MARK } from "../runtime/reactor.js";
 
 /** A producer's state, as a fake transport records it. */
 export type ProducerState = "producing" | "paused" | "stopped";

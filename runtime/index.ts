@@ -27,7 +27,7 @@
  */
 
 export type { Clock, DelayedCall, Reactor, ListeningPort, DatagramTransport, UDPOptions, TriggerPhase, SystemEvent, TriggerHandle, ReactorErrorHook } from "./reactor.js";
-export { DEFAULT_MAX_PACKET_SIZE } from "./reactor.js";
+export { DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_PACKET_SIZE } from "./reactor.js";
 export { ReactorLifeCycle, DormantDelayedCall } from "./reactor-life-cycle.js";
 export type { LifeCycleOwner, LifeCycleState } from "./reactor-life-cycle.js";
 export {
@@ -121,6 +121,6 @@ export type { RandomClock, ReconnectingClientFactoryOptions } from "./reconnecti
 export * from "./protocols/websocket/index.js";
 // The web application layer lists its exports by name.
 export * from "./web/index.js";
-export { NodeReactor, DEFAULT_HIGH_WATER_MARK } from "./node/node-reactor.js";
+export { NodeReactor } from "./node/node-reactor.js";
 export type { NodeReactorOptions } from "./node/node-reactor.js";
 export * from "./errors.js";

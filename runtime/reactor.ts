@@ -66,6 +66,12 @@ export interface DatagramTransport {
   stopListening(): Deferred<void>;
 }
 
+/**
+ * The default `highWaterMark` of every transport, real or fake: 64 KiB of buffered outgoing
+ * bytes, past which a push producer is paused.
+ */
+export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
 /** The largest UDP payload over IPv4 (65,535 minus the IP and UDP headers): the default `maxPacketSize`. */
 export const DEFAULT_MAX_PACKET_SIZE = 65_507;
 

@@ -10,6 +10,7 @@ import { Deferred, fail } from "../deferred.js";
 import type { ClientEndpoint, ServerEndpoint } from "../endpoints.js";
 import { parseClientEndpoint, parseServerEndpoint } from "../endpoints.js";
 import { ConnectionLost, InvalidOptionError, ReactorStateError, UnhandledReactorError } from "../errors.js";
+import { DEFAULT_HIGH_WATER_MARK } from "../reactor.js";
 import { DormantDelayedCall, ReactorLifeCycle } from "../reactor-life-cycle.js";
 import type { ClientFactory, DatagramProtocol, Factory, Protocol } from "../protocol.js";
 import type {
@@ -30,8 +31,7 @@ import { TcpPort } from "./tcp-port.js";
 import type { ConnectionRegistry, TcpTransport } from "./tcp-transport.js";
 import { UdpPort } from "./udp-port.js";
 
-/** The default `highWaterMark`: 64 KiB of buffered outgoing bytes per connection. */
-export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+export { DEFAULT_HIGH_WATER_MARK } from "../reactor.js";
 
 /** Options for {@link NodeReactor}. */
 export interface NodeReactorOptions {
