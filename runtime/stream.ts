@@ -685,17 +685,17 @@ export class StreamProtocol extends Protocol implements PushProducer {
     this.connection.handleLost(reason);
   }
 
-  /** @internal The transport's write buffer is full. */
+  /** The transport's write buffer is full (this protocol is its own push producer). */
   pauseProducing(): void {
     this.connection.handleWritePause();
   }
 
-  /** @internal The transport's write buffer drained. */
+  /** The transport's write buffer drained. */
   resumeProducing(): void {
     this.connection.handleWriteResume();
   }
 
-  /** @internal The transport is going away; `connectionLost` follows. */
+  /** The transport is going away; `connectionLost` follows. */
   stopProducing(): void {}
 }
 

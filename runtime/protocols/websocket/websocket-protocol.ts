@@ -364,6 +364,11 @@ export class WebSocketProtocol extends Protocol {
     });
   }
 
+  /** Its server is shutting down: starts the closing handshake with 1001 (Going Away). */
+  override goingAway(): void {
+    this.close(CloseCode.GOING_AWAY, "server shutting down");
+  }
+
   // -------------------------------------------------------------------------------------------
   // The async face
 
