@@ -61,13 +61,13 @@ export abstract class SimEvent {
     return this.hi >= 0;
   }
 
-  /** Runs the event; the scheduler has already taken it off the queue. */
+  /** @internal Runs the event; the scheduler has already taken it off the queue. */
   abstract fire(): void;
 
-  /** A short description for stall reports. */
+  /** @internal A short description for stall reports. */
   abstract describe(): string;
 
-  /** Where an error thrown while it fired is reported. */
+  /** @internal Where an error thrown while it fired is reported. */
   abstract errorSite(): EventErrorSite;
 }
 
