@@ -104,9 +104,10 @@ function list(io: CliIo): number {
   for (const s of SCENARIOS) {
     io.log(`${s.name}: ${s.summary}`);
     io.log(`  one operation: ${s.operation}${s.autocannon === undefined ? "" : "; loads: wirelab, autocannon"}`);
+    const width = Math.max(9, ...Object.keys(s.styles).map((name) => name.length));
     for (const [name, style] of Object.entries(s.styles)) {
       const why = style.kind === "peer" ? peerUnavailable(style) : null;
-      io.log(`  ${name.padEnd(9)} ${style.description}${why === null ? "" : ` (unavailable: ${why})`}`);
+      io.log(`  ${name.padEnd(width)} ${style.description}${why === null ? "" : ` (unavailable: ${why})`}`);
     }
   }
   return 0;

@@ -21,11 +21,12 @@
  */
 
 /** The style names used by the CLI and in results. */
-export const STYLE_NAMES = ["callback", "async", "baseline", "raw", "twisted", "tornado"] as const;
+export const STYLE_NAMES = ["callback", "async", "baseline", "baseline-async", "raw", "twisted", "tornado"] as const;
 
 /**
  * A server style: `callback` (Protocol + Deferred), `async` (the stream face), `baseline` (the
- * raw Node module: `node:net`, `node:http`, `ws`), `raw` (a minimal hand-written responder on
+ * raw Node module: `node:net`, `node:http`, `ws`), `baseline-async` (the raw Node module written
+ * with `for await`, as Node users write async code), `raw` (a minimal hand-written responder on
  * `node:net`, the ceiling for any Node framework), `twisted`, `tornado` (external peers).
  */
 export type StyleName = (typeof STYLE_NAMES)[number];

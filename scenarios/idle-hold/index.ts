@@ -23,6 +23,7 @@ export const idleHold: Scenario = {
     callback: { kind: "module", module: new URL("./callback.ts", import.meta.url).href, description: "wirelab Protocol (echo, idle)" },
     async: { kind: "module", module: new URL("./async.ts", import.meta.url).href, description: "wirelab serve() handler (a pending read per connection)" },
     baseline: { kind: "module", module: new URL("./baseline.ts", import.meta.url).href, description: "raw node:net" },
+    "baseline-async": { kind: "module", module: new URL("./baseline-async.ts", import.meta.url).href, description: "node:net with for await (an iterator waiting per connection)" },
   },
   workload: new URL("./workload.ts", import.meta.url).href,
   defaultConnections: IDLE_HOLD_DEFAULT_CONNECTIONS,
