@@ -38,7 +38,7 @@ export interface Chart extends ChartSpec {
 export const CHART_SIZE = { width: 520, height: 260 } as const;
 
 // A fixed style → colour mapping, so a style has the same colour in every chart.
-const STYLE_ORDER = ["callback", "async", "baseline", "raw", "twisted", "tornado"];
+const STYLE_ORDER = ["callback", "async", "baseline", "baseline-async", "raw", "twisted", "tornado"];
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
 
 /** The colour scale of one chart: only the styles it shows, each in its report-wide colour. */

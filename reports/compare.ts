@@ -134,14 +134,15 @@ function judge(
 }
 
 /**
- * The reference styles of a scenario: `baseline` (raw `node:net` / `node:http` / `ws`), and `raw`
- * as a second baseline where a scenario has one (http-hello).
+ * The reference styles of a scenario: `baseline` (raw `node:net` / `node:http` / `ws`),
+ * `baseline-async` (Node's own async: `node:net` with `for await`) and `raw` (http-hello's
+ * hand-written responder), where the scenario has them.
  *
  * @param styles - The styles measured for the scenario.
  * @returns The baseline styles present, in that order.
  */
 export function baselineStyles(styles: readonly string[]): string[] {
-  return ["baseline", "raw"].filter((s) => styles.includes(s));
+  return ["baseline", "baseline-async", "raw"].filter((s) => styles.includes(s));
 }
 
 /**

@@ -68,6 +68,21 @@ describe("analyze", () => {
     expect(model.comparisons.filter((c) => c.series === "idle-hold|real|closed" && c.kind === "async-vs-callback").every((c) => c.throughputRatio !== undefined)).toBe(true);
   });
 
+  it("holds every style against Node's own async (baseline-async) where a run has it", () => {
+    // The fixture's tcp-echo baseline runs, relabelled as a slower baseline-async style.
+    const nodeAsync = results.points
+      .filter((p) => p.scenario === "tcp-echo" && p.style === "baseline")
+      .map((p) => ({ ...p, style: "baseline-async", throughput: p.throughput * 0.7 }));
+    const withNodeAsync = analyze([{ ...results, points: [...results.points, ...nodeAsync] }]);
+    const at100 = withNodeAsync.comparisons.filter((c) => c.series === "tcp-echo|real|closed" && c.connections === 100 && c.reference === "baseline-async");
+    expect(at100.map((c) => c.subject)).toEqual(["callback", "async", "twisted", "tornado"]);
+    const ratio = (subject: string): number => at100.find((c) => c.subject === subject)?.throughputRatio?.estimate ?? 0;
+    expect(ratio("callback")).toBeGreaterThan(1);
+    expect(ratio("async")).toBeGreaterThan(1);
+    // The two baselines are references, not subjects.
+    expect(withNodeAsync.comparisons.some((c) => c.subject === "baseline-async" || (c.subject === "baseline" && c.kind === "vs-baseline"))).toBe(false);
+  });
+
   it("reports SLO capacity and scaling exponents", () => {
     const cap = model.slo?.capacities.find((c) => c.series === "tcp-echo|real|closed" && c.style === "callback");
     expect(cap).toMatchObject({ maxConnections: 100, firstMiss: 1000, censored: false });
