@@ -18,6 +18,8 @@ import type { WebSocketProtocolOptions } from "../protocols/websocket/websocket-
 import { CloseCode } from "../protocols/websocket/close-codes.js";
 import { RequestHandler } from "./request-handler.js";
 
+function ignore(): void {}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
 }
@@ -170,9 +172,10 @@ export class WebSocketHandler extends RequestHandler {
     else if (message instanceof Uint8Array) data = message;
     else data = JSON.stringify(message);
     ws.send(data);
-    const p = ws.drained();
-    p.catch(() => {});
-    return p;
+    const drained = ws.drained();
+    // Only a write that has to wait can fail later; nobody need await it, so that is no crash.
+    if (!ws.writable) drained.catch(ignore);
+    return drained;
   }
 
   /**
