@@ -40,7 +40,7 @@ export class FakeDelayedCall implements DelayedCall {
   /** @internal */ state: "pending" | "ran" | "cancelled" = "pending";
   /** @internal */ seq: number;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly clock: Clock,
     public time: number,

@@ -44,10 +44,9 @@ export {
   MemoryListeningPort,
   MemoryConnectAttempt,
   MemoryUDPPort,
-  FIRST_EPHEMERAL_PORT,
   DEFAULT_REACTOR_SEED,
-  DEFAULT_MAX_PACKET_SIZE,
 } from "./memory-reactor.js";
+export { EphemeralPorts, FIRST_EPHEMERAL_PORT } from "./ephemeral-ports.js";
 export type { MemoryReactorOptions, ConnectAttemptState } from "./memory-reactor.js";
 export {
   SimNetwork,
@@ -78,7 +77,6 @@ export { describeFault } from "./sim-faults.js";
 export type { SimFault, PlannedFault, FaultPlan } from "./sim-faults.js";
 export { DEFAULT_MAX_TRACE_LINES } from "./sim-trace.js";
 export type { TraceMode } from "./sim-trace.js";
-export { SystemEventTriggers } from "./system-event-triggers.js";
 export {
   ScriptedChunking,
   chunkingArb,

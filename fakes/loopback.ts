@@ -27,7 +27,6 @@ import {
   ConnectionDone,
   ConnectionResetError,
   InvalidOptionError,
-  NotConnectedError,
   ProducerRegisteredError,
   ReactorStalledError,
   WriteBufferOverflowError,
@@ -100,6 +99,11 @@ export class MemoryTransport implements Transport {
   aborted = false;
   /** True once this side's FIN went to the peer. */
   finSent = false;
+  /**
+   * True once the reactor's shutdown closed this side at once (`forceClose`): it is lost, and
+   * its FIN is still on its way to the peer.
+   */
+  forcedClosed = false;
   /** True once the peer's FIN arrived here. */
   finReceived = false;
   /** True while the protocol has paused reading with `pauseProducing()`. */
@@ -234,15 +238,13 @@ export class MemoryTransport implements Transport {
     this.onActivity?.();
   }
 
-  /** @throws NotConnectedError (`WL_ERR_NOT_CONNECTED`) once the connection is lost. */
+  /** The remote address; it stays available after the connection is lost. */
   getPeer(): Address {
-    if (this.lost) throw new NotConnectedError("getPeer() on a transport whose connection is lost");
     return this.peerAddress;
   }
 
-  /** @throws NotConnectedError (`WL_ERR_NOT_CONNECTED`) once the connection is lost. */
+  /** The local address; it stays available after the connection is lost. */
   getHost(): Address {
-    if (this.lost) throw new NotConnectedError("getHost() on a transport whose connection is lost");
     return this.host;
   }
 
@@ -296,6 +298,21 @@ export class MemoryTransport implements Transport {
     this.loseConnection();
   }
 
+  /**
+   * The reactor's shutdown closes this side at once, as `NodeReactor` destroys a socket: its
+   * protocol gets `connectionLost(reason)` now, bytes not yet delivered are dropped, and the
+   * peer reads the end of the stream (then `ConnectionDone`) when the FIN a driver delivers
+   * reaches it.
+   */
+  forceClose(reason: Error): void {
+    if (this.lost) return;
+    this.outgoing.clear();
+    this.closeRequested = true;
+    this.forcedClosed = !this.aborted && !this.finSent;
+    this.finish(reason);
+    this.onActivity?.();
+  }
+
   // -------------------------------------------------------------------------------------------
   // Delivery steps, for drivers
 
@@ -328,7 +345,7 @@ export class MemoryTransport implements Transport {
       (this.closeRequested || this.writeClosed) &&
       !this.finSent &&
       !this.aborted &&
-      !this.lost &&
+      (!this.lost || this.forcedClosed) &&
       this.outgoing.length === 0 &&
       peer !== null &&
       peer.reading

@@ -12,10 +12,10 @@ import type { ClientEndpoint, ServerEndpoint } from "../runtime/endpoints.js";
 import {
   CancelledError,
   CannotListenError,
+  ConnectionLost,
   ConnectionRefusedByFactoryError,
   ConnectionRefusedError,
   ConnectTimeoutError,
-  InvalidOptionError,
   ReactorStateError,
   UnhandledReactorError,
 } from "../runtime/errors.js";
@@ -32,20 +32,18 @@ import type {
   TriggerPhase,
   UDPOptions,
 } from "../runtime/reactor.js";
+import { DEFAULT_MAX_PACKET_SIZE } from "../runtime/reactor.js";
+import { DormantDelayedCall, ReactorLifeCycle } from "../runtime/reactor-life-cycle.js";
 import { toBytes } from "./chunking.js";
 import { Clock } from "./clock.js";
-import { SystemEventTriggers } from "./system-event-triggers.js";
-import { linkedTransports, Pump } from "./loopback.js";
+import { EphemeralPorts, FIRST_EPHEMERAL_PORT } from "./ephemeral-ports.js";
+import { linkedTransports, MemoryTransport, Pump } from "./loopback.js";
 import type { ConnectPairOptions } from "./loopback.js";
 import { SeededRandom } from "./random.js";
 import { StringTransport } from "./string-transport.js";
 
-/** The first port handed out for port 0, as in the IANA ephemeral range. */
-export const FIRST_EPHEMERAL_PORT = 49152;
 /** The default seed of a MemoryReactor's random source. */
 export const DEFAULT_REACTOR_SEED = 1;
-/** The largest UDP payload over IPv4, the default `maxPacketSize`. */
-export const DEFAULT_MAX_PACKET_SIZE = 65507;
 
 /** Options for {@link MemoryReactor}. */
 export interface MemoryReactorOptions {
@@ -72,9 +70,6 @@ export interface MemoryReactorOptions {
 }
 
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
-
-
-type Phase = "idle" | "starting" | "running" | "stopping" | "stopped";
 
 /**
  * A `Reactor` that records instead of doing network I/O.
@@ -103,11 +98,15 @@ export class MemoryReactor implements Reactor {
   private hook: ReactorErrorHook = (error) => {
     throw error;
   };
-  private phase: Phase = "idle";
-  private nextPort: number;
-  private readonly firstPort: number;
-  private readonly triggers = new SystemEventTriggers();
-  private readonly whenStopped = new Deferred<void>();
+  private readonly ports: EphemeralPorts;
+  private readonly life = new ReactorLifeCycle({
+    shutDown: () => {
+      this.shutDownEverything();
+    },
+    reportError: (where, error) => {
+      this.reportError(where, error);
+    },
+  });
 
   /**
    * @param options - see {@link MemoryReactorOptions}.
@@ -123,16 +122,12 @@ export class MemoryReactor implements Reactor {
     if (options.maxSteps !== undefined) clockOptions.maxSteps = options.maxSteps;
     this.clock = new Clock(clockOptions);
     this.rng = new SeededRandom(options.seed ?? DEFAULT_REACTOR_SEED);
-    this.firstPort = options.firstEphemeralPort ?? FIRST_EPHEMERAL_PORT;
-    if (!Number.isInteger(this.firstPort) || this.firstPort < 1 || this.firstPort > 65535) {
-      throw new InvalidOptionError("firstEphemeralPort", `must be a port number, got ${this.firstPort}`);
-    }
-    this.nextPort = this.firstPort;
+    this.ports = new EphemeralPorts(options.firstEphemeralPort ?? FIRST_EPHEMERAL_PORT);
   }
 
-  /** True from the `during startup` phase of `run()` until shutdown is complete. */
+  /** True from the `during startup` phase until the `during shutdown` phase. */
   get running(): boolean {
-    return this.phase === "running" || this.phase === "stopping";
+    return this.life.running;
   }
 
   /** Recorded listens on TCP. */
@@ -169,7 +164,9 @@ export class MemoryReactor implements Reactor {
     return this.clock.now();
   }
 
+  /** Schedules `fn(...args)` on the clock; from the `during shutdown` phase on, the call never runs. */
   callLater<A extends unknown[]>(ms: number, fn: (...args: A) => void, ...args: A): DelayedCall {
+    if (!this.life.acceptingWork) return new DormantDelayedCall(this.clock, ms);
     return this.clock.callLater(ms, fn, ...args);
   }
 
@@ -181,7 +178,8 @@ export class MemoryReactor implements Reactor {
   /**
    * Replaces the error hook. The default rethrows, so an error in a timed call surfaces from
    * `clock.advance()`; one in a startup trigger is thrown from `run()` once startup has run,
-   * and one in a shutdown trigger fails the Deferred of `stop()` once shutdown has run.
+   * and one in a shutdown trigger fails the Deferred of `stop()` once shutdown has run (see
+   * `ReactorLifeCycle`).
    */
   setErrorHook(hook: ReactorErrorHook): void {
     this.hook = hook;
@@ -209,6 +207,7 @@ export class MemoryReactor implements Reactor {
     } catch (error) {
       return fail(error);
     }
+    if (!this.life.acceptingWork) return fail(closedError("listen"));
     let address: Address;
     if (parsed.kind === "unix") {
       if (this.listeners.some((p) => p.listening && p.endpoint.kind === "unix" && p.address.host === parsed.path)) {
@@ -217,7 +216,12 @@ export class MemoryReactor implements Reactor {
       address = { type: "unix", host: parsed.path, port: 0 };
     } else {
       const iface = parsed.interface;
-      const port = parsed.port === 0 ? this.ephemeralPort("tcp", iface) : parsed.port;
+      let port: number;
+      try {
+        port = parsed.port === 0 ? this.ephemeralPort("tcp", iface) : parsed.port;
+      } catch (error) {
+        return fail(error);
+      }
       if (this.portInUse("tcp", iface, port)) {
         return fail(new CannotListenError("EADDRINUSE", `address ${iface}:${port} is in use`));
       }
@@ -245,6 +249,7 @@ export class MemoryReactor implements Reactor {
     } catch (error) {
       return fail(error);
     }
+    if (!this.life.acceptingWork) return fail(closedError("connect"));
     const attempt = new MemoryConnectAttempt<P>(this, parsed, factory);
     this.connects.push(attempt);
     attempt.start();
@@ -258,8 +263,14 @@ export class MemoryReactor implements Reactor {
    * @throws (through the Deferred) CannotListenError (`WL_ERR_CANNOT_LISTEN`, `EADDRINUSE`).
    */
   listenUDP(port: number, protocol: DatagramProtocol, options: UDPOptions = {}): Deferred<DatagramTransport> {
+    if (!this.life.acceptingWork) return fail(closedError("listen"));
     const iface = options.interface ?? "0.0.0.0";
-    const number = port === 0 ? this.ephemeralPort("udp", iface) : port;
+    let number: number;
+    try {
+      number = port === 0 ? this.ephemeralPort("udp", iface) : port;
+    } catch (error) {
+      return fail(error);
+    }
     if (this.portInUse("udp", iface, number)) {
       return fail(new CannotListenError("EADDRINUSE", `udp address ${iface}:${number} is in use`));
     }
@@ -288,12 +299,7 @@ export class MemoryReactor implements Reactor {
 
   /** @internal Hands out the next free ephemeral port in a port space. */
   ephemeralPort(space: "tcp" | "udp", iface = "0.0.0.0"): number {
-    for (let tries = 0; tries <= 65535; tries++) {
-      const port = this.nextPort;
-      this.nextPort = port >= 65535 ? this.firstPort : port + 1;
-      if (!this.portInUse(space, iface, port)) return port;
-    }
-    throw new CannotListenError("EADDRNOTAVAIL", "no ephemeral port is free");
+    return this.ports.take((port) => this.portInUse(space, iface, port));
   }
 
   private portInUse(space: "tcp" | "udp", iface: string, port: number): boolean {
@@ -304,91 +310,61 @@ export class MemoryReactor implements Reactor {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Life cycle
+  // Life cycle: `ReactorLifeCycle`, as on every reactor
 
-  /** Runs `fn` now if the reactor is running, otherwise once it has started. */
   callWhenRunning(fn: () => void): void {
-    if (this.running) fn();
-    else this.addSystemEventTrigger("after", "startup", fn);
+    this.life.callWhenRunning(fn);
   }
 
   addSystemEventTrigger(phase: TriggerPhase, event: SystemEvent, fn: () => unknown): TriggerHandle {
-    return this.triggers.add(phase, event, fn);
+    return this.life.addTrigger(phase, event, fn);
   }
 
+  /** Removes a trigger that has not run; a handle that ran or was removed is ignored. */
   removeSystemEventTrigger(handle: TriggerHandle): void {
-    this.triggers.remove(handle);
+    this.life.removeTrigger(handle);
   }
 
   /**
-   * Starts: `before startup` triggers (waiting for any Deferred or Promise they return), then
-   * `running` turns true, then `during` and `after` triggers (`callWhenRunning` calls).
+   * Starts the reactor (see `ReactorLifeCycle`).
    *
    * @returns a Deferred that fires once the reactor has stopped.
-   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it was run before.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it is running or has run; what
+   *   the error hook threw while startup ran.
    */
   run(): Deferred<void> {
-    if (this.phase !== "idle") {
-      throw new ReactorStateError(this.phase === "stopped" ? "a MemoryReactor cannot be restarted" : "the reactor is already running");
-    }
-    this.phase = "starting";
-    const started = this.fireEvent("startup", () => {
-      this.phase = "running";
-    });
-    // A hook that throws while startup runs synchronously throws from run(); a later one (after
-    // a before-startup Deferred) stays in the chain and is reported as an unhandled Deferred.
-    let synchronous = true;
-    let failedNow = false;
-    let failure: unknown;
-    started.addErrback((error: unknown) => {
-      if (!synchronous) throw error;
-      failedNow = true;
-      failure = error;
-    });
-    synchronous = false;
-    if (failedNow) throw failure;
-    return this.whenStopped;
+    return this.life.run();
   }
 
   /**
-   * Shuts down: `before shutdown` triggers (waiting for returned Deferreds), then stops every
-   * port, closes every connection, runs `during` triggers, cancels every timed call, and runs
-   * `after` triggers.
+   * Shuts the reactor down (see `ReactorLifeCycle`); its own part, in the `during shutdown`
+   * phase, stops every port, fails every pending connection attempt with `CancelledError`,
+   * closes every connection at once (its protocol gets `ConnectionLost`; a connectPair peer
+   * reads the end of the stream) and cancels every timed call on the clock.
    *
    * @returns a Deferred that fires once shutdown is complete.
-   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it is not running.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it never ran, or has stopped.
    */
   stop(): Deferred<void> {
-    if (this.phase !== "running") {
-      throw new ReactorStateError(this.phase === "stopping" ? "the reactor is already stopping" : "the reactor is not running");
-    }
-    this.phase = "stopping";
-    return this.fireEvent(
-      "shutdown",
-      () => {
-        for (const port of this.listeners) if (port.listening) port.stopListening().addErrback(() => undefined);
-        for (const port of this.udpPorts) if (port.listening) port.stopListening().addErrback(() => undefined);
-        for (const transport of this.connections) if (!transport.disconnecting) transport.loseConnection();
-      },
-      () => {
-        for (const call of this.clock.pendingCalls()) if (call.active()) call.cancel();
-      },
-    ).addBoth((result) => {
-      this.phase = "stopped";
-      if (!this.whenStopped.called) this.whenStopped.callback(undefined);
-      if (result instanceof Error) throw result;
-    });
+    return this.life.stop();
   }
 
-  /**
-   * Fires one system event. Errors from triggers are collected and reported through the hook
-   * once the whole event has run, so one bad trigger cannot leave the reactor half-stopped.
-   */
-  private fireEvent(event: SystemEvent, builtinDuring: () => void, afterDuring?: () => void): Deferred<void> {
-    return this.triggers.fire(event, builtinDuring, afterDuring, (error) => this.hook(error));
+  private shutDownEverything(): void {
+    for (const port of this.listeners) if (port.listening) void port.stopListening();
+    for (const port of this.udpPorts) if (port.listening) void port.stopListening();
+    for (const attempt of this.connects) if (attempt.state === "connecting") attempt.fail(new CancelledError("the reactor is shutting down"));
+    const reason = new ConnectionLost("Connection was closed because the reactor is shutting down.");
+    for (const transport of this.connections) {
+      if (transport instanceof MemoryTransport || transport instanceof StringTransport) transport.forceClose(reason);
+    }
+    for (const call of this.clock.pendingCalls()) if (call.active()) call.cancel();
   }
 }
 
+/** Why a port or connection cannot be opened from the `during shutdown` phase on. */
+function closedError(what: "listen" | "connect"): ReactorStateError {
+  return new ReactorStateError(`cannot ${what}: the reactor is shutting down, or has stopped`);
+}
 
 /** A port recorded by `MemoryReactor.listen`. */
 export class MemoryListeningPort implements ListeningPort {
@@ -397,7 +373,7 @@ export class MemoryListeningPort implements ListeningPort {
   /** Connections accepted with `accept()`. */
   readonly accepted: StringTransport[] = [];
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly reactor: MemoryReactor,
     /** The parsed endpoint it was asked to listen on. */
@@ -473,7 +449,7 @@ export class MemoryConnectAttempt<P extends Protocol = Protocol> {
   readonly peerAddress: Address;
   private timer: DelayedCall | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly reactor: MemoryReactor,
     /** The parsed endpoint it connects to. */
@@ -638,7 +614,7 @@ export class MemoryUDPPort implements DatagramTransport {
   /** True until `stopListening()`. */
   listening = true;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The protocol bound to the port. */
     readonly protocol: DatagramProtocol,

@@ -112,7 +112,7 @@ export class SimConnection {
   /** Bit per side (1 client, 2 server) whose write half a `halfClose` fault shut. */
   private shutByFault = 0;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly net: ConnectionWorld,
     /** The same number as its attempt; `c<id>` in the trace. */
@@ -175,6 +175,12 @@ export class SimConnection {
   /** @returns the end on `host`: the client's when both are (loopback). */
   sideOn(host: SimHost): MemoryTransport {
     return this.attempt.host === host ? this.client : this.server;
+  }
+
+  /** Closes at once the end on `host` (both, for a connection to itself); its protocol gets `reason`. */
+  forceCloseOn(host: SimHost, reason: Error): void {
+    if (this.attempt.host === host) this.client.forceClose(reason);
+    if (this.serverHost === host) this.server.forceClose(reason);
   }
 
   /** @returns the connection for reports, such as `c0 10.0.0.2:49152 -> 10.0.0.1:80`. */
@@ -255,7 +261,7 @@ export class SimConnectAttempt<P extends Protocol = Protocol> {
   readonly incarnation: number;
   private timer: DelayedCall | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly net: ConnectionWorld,
     /** The client's host. */

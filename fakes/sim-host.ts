@@ -6,11 +6,14 @@
  * @module
  */
 
-import { Deferred, fail, succeed } from "../runtime/deferred.js";
+import type { Deferred } from "../runtime/deferred.js";
+import { fail, succeed } from "../runtime/deferred.js";
 import { parseClientEndpoint, parseServerEndpoint } from "../runtime/endpoints.js";
 import type { ClientEndpoint, ServerEndpoint, TcpClientEndpoint } from "../runtime/endpoints.js";
 import {
+  CancelledError,
   CannotListenError,
+  ConnectionLost,
   InvalidEndpointError,
   ReactorStateError,
   SystemSocketError,
@@ -28,11 +31,12 @@ import type {
   TriggerPhase,
   UDPOptions,
 } from "../runtime/reactor.js";
+import { DEFAULT_MAX_PACKET_SIZE } from "../runtime/reactor.js";
+import { DormantDelayedCall, ReactorLifeCycle } from "../runtime/reactor-life-cycle.js";
+import { EphemeralPorts } from "./ephemeral-ports.js";
 import { MemoryUDPPort } from "./memory-reactor.js";
-import { DEFAULT_MAX_PACKET_SIZE } from "./memory-reactor.js";
 import type { RandomSource } from "./random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
-import { SystemEventTriggers } from "./system-event-triggers.js";
 
 /** The loopback address every simulated host answers on, for itself only. */
 export const LOOPBACK_ADDRESS = "127.0.0.1";
@@ -80,6 +84,8 @@ export interface HostWorld {
 export interface HostConnection {
   /** @returns the end on `host`. */
   sideOn(host: SimHost): Transport;
+  /** Closes at once the end (both, for a connection to itself) on `host`; its protocol gets `reason`. */
+  forceCloseOn(host: SimHost, reason: Error): void;
   /** @returns the connection for reports, such as `c0 10.0.0.2:49152 -> 10.0.0.1:80`. */
   describe(): string;
 }
@@ -92,6 +98,8 @@ export interface HostAttempt {
   readonly hostAddress: Address;
   /** Ends the attempt without telling anyone (its host crashed). */
   kill(): void;
+  /** Fails the attempt with `error` (its host is shutting down). */
+  fail(error: Error): void;
 }
 
 /** Options for `SimNetwork.host`. */
@@ -110,8 +118,6 @@ export interface SimHostOptions {
   autoRun?: boolean;
 }
 
-type Phase = "idle" | "running" | "stopping" | "stopped" | "crashed";
-
 /** A simulated host. Everything a protocol can do with a reactor, it can do with one. */
 export class SimHost implements Reactor {
   /** How many times it was (re)started after a crash; bumps on every crash. */
@@ -122,13 +128,11 @@ export class SimHost implements Reactor {
   /** @internal */ readonly udpPorts: SimUDPPort[] = [];
   /** @internal */ readonly attempts = new Set<HostAttempt>();
   /** @internal */ readonly clientPorts = new Set<number>();
-  private phase: Phase = "idle";
-  private readonly triggers = new SystemEventTriggers();
-  private whenStopped = new Deferred<void>();
+  private life: ReactorLifeCycle;
   private hook: ReactorErrorHook;
-  private nextPort: number;
+  private readonly ports: EphemeralPorts;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** @internal The engine of the network it is part of. */
     readonly world: HostWorld,
@@ -142,12 +146,13 @@ export class SimHost implements Reactor {
     this.hook = (error) => {
       world.fail(error);
     };
-    this.nextPort = world.firstEphemeralPort;
+    this.ports = new EphemeralPorts(world.firstEphemeralPort);
+    this.life = this.newLifeCycle();
   }
 
-  /** True from `run()` until shutdown completes (and never while crashed). */
+  /** True from the `during startup` phase until the `during shutdown` phase (never while crashed). */
   get running(): boolean {
-    return this.phase === "running" || this.phase === "stopping";
+    return this.up && this.life.running;
   }
 
   now(): number {
@@ -162,6 +167,7 @@ export class SimHost implements Reactor {
    */
   callLater<A extends unknown[]>(ms: number, fn: (...args: A) => void, ...args: A): DelayedCall {
     if (Number.isNaN(ms)) throw new RangeError("callLater() delay is NaN");
+    if (!this.life.acceptingWork) return new DormantDelayedCall(this, ms);
     return this.world.addTimer(this, ms > 0 ? ms : 0, fn as (...args: unknown[]) => void, args);
   }
 
@@ -218,6 +224,7 @@ export class SimHost implements Reactor {
     if (parsed.kind !== "tcp") {
       return fail(new InvalidEndpointError(typeof endpoint === "string" ? endpoint : parsed.kind, "a simulated host listens on tcp endpoints only"));
     }
+    if (!this.life.acceptingWork) return fail(closedError("listen"));
     const iface = parsed.interface;
     if (!WILDCARDS.has(iface) && iface !== this.address && !LOOPBACK_NAMES.has(iface)) {
       return fail(new CannotListenError("EADDRNOTAVAIL", `host ${this.address} has no interface ${iface}`));
@@ -259,6 +266,7 @@ export class SimHost implements Reactor {
     if (parsed.kind !== "tcp") {
       return fail(new InvalidEndpointError(typeof endpoint === "string" ? endpoint : parsed.kind, "a simulated host connects to tcp endpoints only"));
     }
+    if (!this.life.acceptingWork) return fail(closedError("connect"));
     const target = LOOPBACK_NAMES.has(parsed.host) ? this : (this.world.hostByAddress(parsed.host) ?? null);
     const bind = parsed.bindAddress;
     if (bind !== undefined && !WILDCARDS.has(bind) && bind !== this.address && !LOOPBACK_NAMES.has(bind)) {
@@ -286,6 +294,7 @@ export class SimHost implements Reactor {
    */
   listenUDP(port: number, protocol: DatagramProtocol, options: UDPOptions = {}): Deferred<DatagramTransport> {
     if (!this.up) return fail(new ReactorStateError(`host ${this.address} is down`));
+    if (!this.life.acceptingWork) return fail(closedError("listen"));
     const iface = options.interface ?? "0.0.0.0";
     let number: number;
     try {
@@ -320,13 +329,10 @@ export class SimHost implements Reactor {
 
   /** @internal Hands out the next free ephemeral port. */
   ephemeralPort(): number {
-    const first = this.world.firstEphemeralPort;
-    for (let tries = 0; tries <= 65535; tries++) {
-      const port = this.nextPort;
-      this.nextPort = port >= 65535 ? first : port + 1;
-      if (!this.clientPorts.has(port) && !this.tcpPortInUse("0.0.0.0", port) && !this.udpPorts.some((u) => u.listening && u.address.port === port)) return port;
-    }
-    throw new CannotListenError("EADDRNOTAVAIL", `no ephemeral port is free on ${this.address}`);
+    return this.ports.take(
+      (port) => this.clientPorts.has(port) || this.tcpPortInUse("0.0.0.0", port) || this.udpPorts.some((u) => u.listening && u.address.port === port),
+      this.address,
+    );
   }
 
   private tcpPortInUse(iface: string, port: number): boolean {
@@ -334,81 +340,71 @@ export class SimHost implements Reactor {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Life cycle
+  // Life cycle: `ReactorLifeCycle`, as on every reactor
 
-  /** Runs `fn` now if running, otherwise once started. */
   callWhenRunning(fn: () => void): void {
-    if (this.running) fn();
-    else this.addSystemEventTrigger("after", "startup", fn);
+    this.life.callWhenRunning(fn);
   }
 
   addSystemEventTrigger(phase: TriggerPhase, event: SystemEvent, fn: () => unknown): TriggerHandle {
-    return this.triggers.add(phase, event, fn);
+    return this.life.addTrigger(phase, event, fn);
   }
 
+  /** Removes a trigger that has not run; a handle that ran or was removed is ignored. */
   removeSystemEventTrigger(handle: TriggerHandle): void {
-    this.triggers.remove(handle);
+    this.life.removeTrigger(handle);
   }
 
   /**
-   * Starts the host's reactor: startup triggers, then `running`. (Hosts with `autoRun`, the
-   * default, are started by the network just before their boot function.)
+   * Starts the host's reactor (see `ReactorLifeCycle`). Hosts with `autoRun`, the default, are
+   * started by the network just before their boot function.
    *
    * @returns a Deferred that fires once the host has stopped (never, if it crashes first).
-   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it already ran, or is down.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it is down, running, or has run
+   *   (a restart after a crash is a fresh reactor, which runs again).
    */
   run(): Deferred<void> {
-    if (this.phase !== "idle") throw new ReactorStateError(this.phase === "running" ? "the host is already running" : `the host is ${this.phase}`);
-    this.phase = "running";
-    this.triggers
-      .fire("startup", () => undefined, undefined, (error) => {
-        this.report(error);
-      })
-      .addErrback((error: unknown) => {
-        this.report(error instanceof Error ? error : new UnhandledReactorError("startup", error));
-      });
-    return this.whenStopped;
+    if (!this.up) throw new ReactorStateError(`host ${this.address} is down`);
+    return this.life.run();
   }
 
   /**
-   * Shuts the host down: `before` triggers (waited for), then its ports stop, its connections
-   * close (after flushing) and its timed calls are cancelled (`during`), then `after` triggers.
+   * Shuts the host's reactor down (see `ReactorLifeCycle`); its own part, in the `during
+   * shutdown` phase, stops its ports, fails its pending connection attempts with
+   * `CancelledError`, closes its connections at once (its protocols get `ConnectionLost`; each
+   * peer reads the end of the stream when the FIN reaches it) and cancels its timed calls.
    *
    * @returns a Deferred that fires once shutdown is complete.
-   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it is not running.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it is down, never ran, or has stopped.
    */
   stop(): Deferred<void> {
-    if (this.phase !== "running") throw new ReactorStateError(this.phase === "stopping" ? "the host is already stopping" : "the host is not running");
-    this.phase = "stopping";
-    return this.triggers
-      .fire(
-        "shutdown",
-        () => {
-          for (const port of this.listeners) if (port.listening) port.stopListening().addErrback(() => undefined);
-          for (const port of this.udpPorts) if (port.listening) port.stopListening().addErrback(() => undefined);
-          for (const conn of this.world.connectionsOf(this)) {
-            const t = conn.sideOn(this);
-            if (!t.disconnecting) t.loseConnection();
-          }
-        },
-        () => {
-          this.world.cancelTimersOf(this);
-        },
-        (error) => {
-          this.report(error);
-        },
-      )
-      .addBoth((result) => {
-        this.phase = "stopped";
-        if (!this.whenStopped.called) this.whenStopped.callback(undefined);
-        if (result instanceof Error) throw result;
-      });
+    if (!this.up) throw new ReactorStateError(`host ${this.address} is down`);
+    return this.life.stop();
+  }
+
+  private newLifeCycle(): ReactorLifeCycle {
+    return new ReactorLifeCycle({
+      shutDown: () => {
+        this.shutDownEverything();
+      },
+      reportError: (where, error) => {
+        this.reportError(where, error);
+      },
+    });
+  }
+
+  private shutDownEverything(): void {
+    for (const port of this.listeners) if (port.listening) void port.stopListening();
+    for (const port of this.udpPorts) if (port.listening) void port.stopListening();
+    for (const attempt of [...this.attempts]) attempt.fail(new CancelledError("the reactor is shutting down"));
+    const reason = new ConnectionLost("Connection was closed because the reactor is shutting down.");
+    for (const conn of [...this.world.connectionsOf(this)]) conn.forceCloseOn(this, reason);
+    this.world.cancelTimersOf(this);
   }
 
   /** @internal The network crashed this host: forget everything, tell nobody. */
   crashed(): void {
     this.up = false;
-    this.phase = "crashed";
     this.incarnation++;
     for (const port of this.listeners) port.listening = false;
     for (const port of this.udpPorts) port.listening = false;
@@ -421,15 +417,13 @@ export class SimHost implements Reactor {
   /** @internal The network restarted this host: a fresh reactor on the same address. */
   restarted(): void {
     this.up = true;
-    this.phase = "idle";
-    this.triggers.clear();
-    this.whenStopped = new Deferred<void>();
+    this.life = this.newLifeCycle();
     this.clientPorts.clear();
   }
 
   /** @internal Runs the boot function (and starts the reactor first, with `autoRun`). */
   boot(): void {
-    if ((this.options.autoRun ?? true) && this.phase === "idle") this.run().addErrback(() => undefined);
+    if ((this.options.autoRun ?? true) && this.life.state === "idle") this.run().addErrback(() => undefined);
     const boot = this.options.boot;
     if (boot === undefined) return;
     const result = boot(this);
@@ -439,6 +433,11 @@ export class SimHost implements Reactor {
       });
     }
   }
+}
+
+/** Why a port or connection cannot be opened from the `during shutdown` phase on. */
+function closedError(what: "listen" | "connect"): ReactorStateError {
+  return new ReactorStateError(`cannot ${what}: the reactor is shutting down, or has stopped`);
 }
 
 function clash(a: string, b: string): boolean {
@@ -454,7 +453,7 @@ export class SimListeningPort implements ListeningPort {
   /** True until `stopListening()` (or a crash). */
   listening = true;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The host it listens on. */
     readonly host: SimHost,
@@ -480,7 +479,7 @@ export class SimListeningPort implements ListeningPort {
 
 /** A UDP port of a simulated host: `write` sends a datagram across the network. */
 export class SimUDPPort extends MemoryUDPPort {
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The host it is bound on. */
     readonly host: SimHost,

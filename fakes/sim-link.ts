@@ -17,7 +17,7 @@ export class SimLink {
   /** Events that arrived while the link was blocked, in arrival order. */
   parked: SimEvent[] = [];
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** One end's address. */
     readonly a: string,

@@ -44,7 +44,7 @@ export class SimPacket extends SimEvent {
   /** @internal The connection end whose code its delivery runs (a reset's), if any. */
   owner: ConnectionEnd | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly net: PacketWorld,
     /** What it carries. */

@@ -67,7 +67,7 @@ export class SimPipe extends SimEvent {
   /** What `src` is lost with when it aborts: `ConnectionAborted` unless set (a write after a fault shut its write half: EPIPE). */
   abortReason: Error | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly net: PipeWorld,
     /** The connection. */
@@ -161,7 +161,8 @@ export class SimPipe extends SimEvent {
     if (src.aborted && !src.lost) return now;
     if (this.parked) return Infinity;
     if (this.rstAt === this.rstAt) return Math.max(this.rstAt, now);
-    if (src.lost || dst.lost) return Infinity;
+    // A side closed at once by its reactor's shutdown is lost, but its FIN still travels.
+    if ((src.lost && !src.forcedClosed) || dst.lost) return Infinity;
     if (this.synAckAt === this.synAckAt) return Math.max(this.synAckAt, now);
     if (this.head < this.tail || (this.finAt === this.finAt && !src.finSent)) {
       if (!dst.reading) {
@@ -174,7 +175,7 @@ export class SimPipe extends SimEvent {
     return Infinity;
   }
 
-  /** @internal */
+  /** Runs this event (called by the simulation's scheduler). */
   fire(): void {
     const src = this.src;
     const dst = this.dst;
@@ -212,7 +213,7 @@ export class SimPipe extends SimEvent {
       }
       return;
     }
-    if (src.lost || dst.lost) return;
+    if ((src.lost && !src.forcedClosed) || dst.lost) return;
     if (this.synAckAt === this.synAckAt) {
       this.synAckAt = NaN;
       this.schedule();
@@ -250,7 +251,7 @@ export class SimPipe extends SimEvent {
     }
   }
 
-  /** @internal */
+  /** Describes this event for the trace. */
   describe(): string {
     return `pipe c${this.connection.id} ${this.direction === 0 ? "client->server" : "server->client"} (${this.queued} bytes in flight)`;
   }

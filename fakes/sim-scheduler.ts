@@ -50,19 +50,24 @@ export abstract class SimEvent {
   seq = 0;
   /** @internal The slot in the heap, or -1 when not scheduled. */
   hi = -1;
+  /**
+   * @internal Events of one group (a host's timed calls) due at the same time keep their
+   * insertion order even when ties are shuffled, as a reactor runs its timers; -1 for none.
+   */
+  tieGroup = -1;
 
   /** True while it waits in the scheduler. */
   get scheduled(): boolean {
     return this.hi >= 0;
   }
 
-  /** Runs the event; the scheduler has already taken it off the queue. */
+  /** @internal Runs the event; the scheduler has already taken it off the queue. */
   abstract fire(): void;
 
-  /** A short description for stall reports. */
+  /** @internal A short description for stall reports. */
   abstract describe(): string;
 
-  /** Where an error thrown while it fired is reported. */
+  /** @internal Where an error thrown while it fired is reported. */
   abstract errorSite(): EventErrorSite;
 }
 
@@ -80,8 +85,13 @@ export class SimScheduler {
   private heap: SimEvent[] = [];
   private seq = 0;
 
+  /** Mixed into the tie keys of grouped events, so each seed orders groups differently. */
+  private readonly salt: number;
+
   /** @param tieBreaker - draws a tie key in [0, 1) per insertion; null keeps insertion order. */
-  constructor(private readonly tieBreaker: (() => number) | null = null) {}
+  constructor(private readonly tieBreaker: (() => number) | null = null) {
+    this.salt = tieBreaker === null ? 0 : Math.floor(tieBreaker() * 0x100000000);
+  }
 
   /** How many events are waiting. */
   get size(): number {
@@ -103,7 +113,8 @@ export class SimScheduler {
     event.time = time;
     const seq = this.seq++;
     event.seq = seq;
-    event.key = this.tieBreaker === null ? seq : this.tieBreaker();
+    if (this.tieBreaker === null) event.key = seq;
+    else event.key = event.tieGroup < 0 ? this.tieBreaker() : groupKey(event.tieGroup ^ this.salt, time);
     const i = this.heap.length;
     this.heap.push(event);
     event.hi = i;
@@ -185,4 +196,18 @@ export class SimScheduler {
     heap[i] = item;
     item.hi = i;
   }
+}
+
+/**
+ * One tie key per (group, time), in [0, 1): every event of the group due at that time gets the
+ * same key, so they run together and in insertion order, at a seeded place among the others.
+ */
+function groupKey(group: number, time: number): number {
+  const t = Math.floor(time * 1024) | 0;
+  let h = Math.imul(group ^ 0x9e3779b9, 0x85ebca6b);
+  h ^= Math.imul(t ^ (t >>> 16), 0xc2b2ae35);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0x27d4eb2f);
+  h ^= h >>> 15;
+  return (h >>> 0) / 0x100000000;
 }

@@ -24,7 +24,7 @@ export interface TimerWorld {
 export class SimTimer extends SimEvent implements DelayedCall {
   /** @internal */ state: "pending" | "ran" | "cancelled" = "pending";
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly world: TimerWorld,
     /** The host that scheduled it. */
@@ -37,6 +37,7 @@ export class SimTimer extends SimEvent implements DelayedCall {
     readonly owner: ConnectionEnd | null,
   ) {
     super();
+    this.tieGroup = host.id;
   }
 
   /** The scheduled function's name, for leftover reports; "" when it has none. */

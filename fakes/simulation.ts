@@ -44,8 +44,8 @@ import { DEFAULT_HIGH_WATER_MARK, writeBufferPolicy } from "../runtime/write-buf
 import type { ReadPausePolicy } from "../runtime/write-buffer.js";
 import { randomChunks } from "./chunking.js";
 import type { ChunkingPolicy } from "./chunking.js";
+import { EphemeralPorts, FIRST_EPHEMERAL_PORT } from "./ephemeral-ports.js";
 import type { PairBufferOptions } from "./loopback.js";
-import { FIRST_EPHEMERAL_PORT } from "./memory-reactor.js";
 import { SeededRandom } from "./random.js";
 import type { RandomSource } from "./random.js";
 import type { SimConnection } from "./sim-connection.js";
@@ -260,10 +260,8 @@ export class SimNetwork {
     const random = new SeededRandom(this.seed);
     const start = options.start ?? 0;
     if (!Number.isFinite(start)) throw new InvalidOptionError("start", `must be a finite number, got ${start}`);
-    const firstEphemeralPort = options.firstEphemeralPort ?? FIRST_EPHEMERAL_PORT;
-    if (!Number.isInteger(firstEphemeralPort) || firstEphemeralPort < 1 || firstEphemeralPort > 65535) {
-      throw new InvalidOptionError("firstEphemeralPort", `must be a port number, got ${firstEphemeralPort}`);
-    }
+    // Checked now, not when the first host is made.
+    const firstEphemeralPort = new EphemeralPorts(options.firstEphemeralPort ?? FIRST_EPHEMERAL_PORT).first;
     const latency = options.latency ?? DEFAULT_LATENCY;
     validateLatency(latency);
     const linkOverrides = new Map<string, LatencyModel>();

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConnectionAborted, ConnectionDone, NotConnectedError, ProducerRegisteredError } from "../runtime/errors.js";
+import { ConnectionAborted, ConnectionDone, ProducerRegisteredError } from "../runtime/errors.js";
 import type { Address, Producer, Protocol, PushProducer, Transport } from "../runtime/protocol.js";
 import { DEFAULT_HIGH_WATER_MARK } from "../runtime/write-buffer.js";
 import { toBytes } from "./chunking.js";
@@ -192,15 +192,13 @@ export class StringTransport implements Transport {
     if (this.disconnectOnClose) this.protocol?.writeConnectionLost?.();
   }
 
-  /** @throws NotConnectedError (`WL_ERR_NOT_CONNECTED`) once the connection is lost. */
+  /** The remote address; it stays available after the connection is lost. */
   getPeer(): Address {
-    if (this.lost) throw new NotConnectedError("getPeer() on a transport whose connection is lost");
     return this.peer;
   }
 
-  /** @throws NotConnectedError (`WL_ERR_NOT_CONNECTED`) once the connection is lost. */
+  /** The local address; it stays available after the connection is lost. */
   getHost(): Address {
-    if (this.lost) throw new NotConnectedError("getHost() on a transport whose connection is lost");
     return this.host;
   }
 
@@ -283,6 +281,14 @@ export class StringTransport implements Transport {
       protocol.connectionLost(reason);
     }
     this.onConnectionLost?.(reason);
+  }
+
+  /**
+   * The reactor's shutdown closes this connection at once: `connectionLost(reason)` now (as
+   * `reportConnectionLost`), whatever `disconnectOnClose` says.
+   */
+  forceClose(reason: Error): void {
+    this.reportConnectionLost(reason);
   }
 
   private requireProtocol(): Protocol {

@@ -1,7 +1,7 @@
 /**
  * The errors `reports/` raises. They mirror the runtime's error convention (a stable `code` that
  * programs may match on, a message for people) but live here because `reports/` imports nothing
- * from `runtime/` (see DESIGN.md, "The layout is the architecture").
+ * from `runtime/` (a layering rule: see README.md, "Map of the code").
  *
  * @module
  */

@@ -25,6 +25,7 @@ import {
   AllFailedError,
   AlreadyCalledError,
   CancelledError,
+  CancellerFailedError,
   FirstError,
   InvalidOptionError,
   NotHeldError,
@@ -122,6 +123,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /** The Deferred a callback returned and this one waits on; `cancel()` forwards to it. */
   private chainedTo: Deferred<unknown> | null = null;
   private suppressAlreadyCalled = false;
+  /** True while this Deferred's canceller runs, so a cancellation that comes back here stops. */
+  private cancelling = false;
   private unhandled = false;
   private readonly canceller: (() => void) | undefined;
 
@@ -248,17 +251,36 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * `CancelledError`. Without a canceller, the next `callback` or `errback` from the original
    * source is then ignored rather than raising `AlreadyCalledError`. While it waits on another
    * Deferred returned by a callback: cancels that one instead (and so on down the chain). After
-   * it has fired and finished: does nothing.
+   * it has fired and finished: does nothing. A cancellation that comes back to a Deferred whose
+   * canceller is running (a list member waiting on its own list, a canceller that cancels its
+   * own Deferred) does nothing more: the first one finishes the job.
+   *
+   * @throws what the canceller throws; the Deferred is then not fired.
+   * @throws TypeError when the Deferreds this one waits on wait, in the end, on it: none of
+   *   them can ever fire, and there is nothing to cancel.
    */
   cancel(): void {
     // A loop, not recursion: the Deferred actually waiting for a result may be 100,000 deep.
+    // The hare walks twice as fast: if it meets the target, the waits form a cycle.
     let target: Deferred<unknown> = this;
+    let hare: Deferred<unknown> | null = this;
     while (target.called) {
       if (target.chainedTo === null) return;
       target = target.chainedTo;
+      hare = hare?.chainedTo?.chainedTo ?? null;
+      if (hare === target) throw new TypeError("cancel(): these Deferreds wait on one another in a cycle, so none can fire");
     }
-    if (target.canceller === undefined) target.suppressAlreadyCalled = true;
-    else target.canceller();
+    if (target.cancelling) return;
+    if (target.canceller === undefined) {
+      target.suppressAlreadyCalled = true;
+    } else {
+      target.cancelling = true;
+      try {
+        target.canceller();
+      } finally {
+        target.cancelling = false;
+      }
+    }
     if (!target.called) target.errback(new CancelledError());
   }
 
@@ -586,13 +608,29 @@ export interface DeferredListOptions {
 }
 
 /**
+ * Cancels every Deferred of `deferreds`, even when a canceller throws: its error is reported as
+ * an unhandled Deferred error (a `CancellerFailedError`), as Twisted's DeferredList logs it.
+ */
+function cancelEach(deferreds: readonly Deferred<unknown>[]): void {
+  for (const d of deferreds) {
+    try {
+      d.cancel();
+    } catch (error) {
+      fail(new CancellerFailedError(error));
+    }
+  }
+}
+
+/**
  * Waits for a list of Deferreds and fires with every outcome, in order.
  *
  * With `fireOnOneCallback` it fires with `[value, index]` on the first success; with
  * `fireOnOneErrback` it fails with `FirstError` on the first failure. An empty list fires at
  * once with `[]`, except with `fireOnOneCallback`, where it never fires (as in Twisted).
- * Cancelling it cancels every Deferred in the list; it then fires as their outcomes dictate,
- * typically with a list of `CancelledError` failures.
+ * Cancelling it cancels every Deferred in the list, even when a canceller throws (that error is
+ * reported as a `CancellerFailedError`); it then fires as their outcomes dictate, typically
+ * with a list of `CancelledError` failures, and if their cancellation does not fire it, it fails
+ * with `CancelledError` itself, like any Deferred whose canceller does not fire it.
  *
  * @param deferreds - the Deferreds to wait for.
  * @param options - see {@link DeferredListOptions}.
@@ -615,7 +653,7 @@ export function DeferredList<T>(
   const entries: DeferredListEntry<T>[] = new Array<DeferredListEntry<T>>(deferreds.length);
   let remaining = deferreds.length;
   const result = new Deferred<DeferredListEntry<T>[] | readonly [T, number]>(() => {
-    for (const d of deferreds) d.cancel();
+    cancelEach(deferreds);
   });
   if (remaining === 0 && !fireOnOneCallback) result.callback(entries);
   deferreds.forEach((d, index) => {
@@ -675,7 +713,7 @@ export function race<T>(deferreds: readonly Deferred<T>[]): Deferred<readonly [n
   let failures = 0;
   let won = false;
   const result = new Deferred<readonly [number, T]>(() => {
-    for (const d of deferreds) d.cancel();
+    cancelEach(deferreds);
   });
   if (deferreds.length === 0) result.errback(new AllFailedError([]));
   deferreds.forEach((d, index) => {
@@ -684,9 +722,7 @@ export function race<T>(deferreds: readonly Deferred<T>[]): Deferred<readonly [n
         // A loser's canceller may make it succeed while the winner cancels it: ignore that.
         if (won) return;
         won = true;
-        deferreds.forEach((other, j) => {
-          if (j !== index) other.cancel();
-        });
+        cancelEach(deferreds.filter((_, j) => j !== index));
         result.callback([index, value]);
       },
       (error) => {

@@ -41,6 +41,17 @@ export class CancelledError extends WirelabError {
   }
 }
 
+/**
+ * A canceller threw while a `DeferredList`, `gatherResults` or `race` was cancelling the
+ * Deferreds it waits on. The other Deferreds are still cancelled; this error is reported as an
+ * unhandled Deferred error, with the canceller's own error as `cause`.
+ */
+export class CancellerFailedError extends WirelabError {
+  constructor(cause: unknown) {
+    super("WL_ERR_CANCELLER_FAILED", `a canceller threw: ${describe(cause)}`, { cause });
+  }
+}
+
 /** An operation did not finish within its time limit. */
 export class TimeoutError extends WirelabError {
   /** The limit that was exceeded, in milliseconds. */
@@ -424,13 +435,6 @@ export class WriteBufferOverflowError extends WirelabError {
     super("WL_ERR_WRITE_BUFFER_OVERFLOW", `the write buffer reached ${bufferedBytes} bytes, past maxWriteBufferSize (${limit}): the peer does not read`);
     this.bufferedBytes = bufferedBytes;
     this.limit = limit;
-  }
-}
-
-/** An address was asked of a transport whose connection is already lost (`ENOTCONN`). */
-export class NotConnectedError extends SocketError {
-  constructor(message = "The transport is not connected.", options?: WirelabErrorOptions) {
-    super("WL_ERR_NOT_CONNECTED", "ENOTCONN", message, options);
   }
 }
 

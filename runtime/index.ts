@@ -4,6 +4,7 @@
  *
  * Map of the code:
  * - `reactor.ts`: the `Reactor`, `Clock` and `DelayedCall` interfaces.
+ * - `reactor-life-cycle.ts`: `ReactorLifeCycle`, the one life cycle every reactor runs.
  * - `deferred.ts`: `Deferred` and its helpers.
  * - `protocol.ts`: `Protocol`, `Factory`, `ClientFactory`, `Transport`, producers.
  * - `write-buffer.ts`: how every transport bounds its write buffer (defaults, options).
@@ -27,6 +28,9 @@
  */
 
 export type { Clock, DelayedCall, Reactor, ListeningPort, DatagramTransport, UDPOptions, TriggerPhase, SystemEvent, TriggerHandle, ReactorErrorHook } from "./reactor.js";
+export { DEFAULT_MAX_PACKET_SIZE } from "./reactor.js";
+export { ReactorLifeCycle, DormantDelayedCall } from "./reactor-life-cycle.js";
+export type { LifeCycleOwner, LifeCycleState } from "./reactor-life-cycle.js";
 export {
   Deferred,
   succeed,
@@ -78,7 +82,7 @@ export {
 } from "./protocols/http/request-parser.js";
 export type { RequestHead, RequestParserCallbacks, RequestParserOptions, BodyKind } from "./protocols/http/request-parser.js";
 export { HttpHeaders, EMPTY_HEADERS } from "./protocols/http/http-headers.js";
-export { HttpServerFactory, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_PENDING_RESPONSE_BYTES } from "./protocols/http/http-server-factory.js";
+export { HttpServerFactory, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_PENDING_RESPONSE_BYTES, DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./protocols/http/http-server-factory.js";
 export type { HttpHandler, HttpServerOptions } from "./protocols/http/http-server-factory.js";
 export { HttpServerProtocol } from "./protocols/http/http-server-protocol.js";
 export { HttpRequest } from "./protocols/http/http-request.js";

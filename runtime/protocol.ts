@@ -67,9 +67,9 @@ export interface Transport extends PushProducer {
   abortConnection(): void;
   /** Half-close: sends FIN after queued bytes, and keeps reading. */
   loseWriteConnection(): void;
-  /** The remote address. */
+  /** The remote address; it stays available after the connection is lost (in `connectionLost` too). */
   getPeer(): Address;
-  /** The local address. */
+  /** The local address; it stays available after the connection is lost. */
   getHost(): Address;
   /** Turns Nagle's algorithm off (true) or on (false); a no-op where it means nothing. */
   setTcpNoDelay(enabled: boolean): void;
@@ -135,6 +135,14 @@ export class Protocol {
 
   /** This side's write half is closed (after `loseWriteConnection`). */
   writeConnectionLost?(): void;
+
+  /**
+   * The server this connection belongs to is shutting down gracefully (as
+   * `HttpServerFactory.shutdown` does for a protocol a request was upgraded to): finish what is
+   * in progress and close. A WebSocket sends a close frame with 1001 (Going Away). A connection
+   * still open at the server's deadline is aborted.
+   */
+  goingAway?(): void;
 }
 
 /** Builds one protocol per connection and holds what they share. */

@@ -66,6 +66,12 @@ export interface DatagramTransport {
   stopListening(): Deferred<void>;
 }
 
+/** The default `highWaterMark` of every transport, real or fake: see `write-buffer.ts`. */
+export { DEFAULT_HIGH_WATER_MARK } from "./write-buffer.js";
+
+/** The largest UDP payload over IPv4 (65,535 minus the IP and UDP headers): the default `maxPacketSize`. */
+export const DEFAULT_MAX_PACKET_SIZE = 65_507;
+
 /** Options for `listenUDP`. */
 export interface UDPOptions {
   /**
@@ -75,7 +81,7 @@ export interface UDPOptions {
   interface?: string;
   /**
    * Largest datagram accepted; longer ones are dropped, since UDP delivers whole or nothing.
-   * @defaultValue 65507
+   * @defaultValue {@link DEFAULT_MAX_PACKET_SIZE} (65507)
    */
   maxPacketSize?: number;
 }
@@ -99,7 +105,10 @@ export type ReactorErrorHook = (error: Error) => void;
  * The whole reactor: time, TCP/TLS/unix listening and connecting, UDP, and the life cycle.
  */
 export interface Reactor extends Clock {
-  /** True between `run()` and the end of shutdown. */
+  /**
+   * True from the `during startup` phase of `run()` until the `during shutdown` phase of
+   * `stop()`, as in Twisted (see runtime/README.md, "The reactor's life cycle").
+   */
   readonly running: boolean;
 
   /**
@@ -131,32 +140,41 @@ export interface Reactor extends Clock {
    */
   listenUDP(port: number, protocol: DatagramProtocol, options?: UDPOptions): Deferred<DatagramTransport>;
 
-  /** Runs `fn` once the reactor is running; at once (synchronously) if it already is. */
+  /**
+   * Runs `fn` at once (synchronously) when the reactor is running; otherwise it becomes an
+   * `after startup` trigger, run when the reactor starts, in the order triggers were added.
+   */
   callWhenRunning(fn: () => void): void;
 
   /**
-   * Runs `fn` at a phase of a system event. A `before shutdown` trigger may return a Deferred
-   * or Promise; shutdown waits for it.
+   * Runs `fn` once, at a phase of a system event. A `before` trigger may return a Deferred or
+   * Promise, which the event waits for. A trigger that throws or fails is reported through the
+   * error hook, and the event goes on.
    */
   addSystemEventTrigger(phase: TriggerPhase, event: SystemEvent, fn: () => unknown): TriggerHandle;
 
-  /** Removes a trigger added with `addSystemEventTrigger`. */
+  /** Removes a trigger that has not run yet; a handle that ran or was removed is ignored. */
   removeSystemEventTrigger(handle: TriggerHandle): void;
 
   /**
-   * Starts the reactor: fires the startup triggers and the `callWhenRunning` calls.
+   * Starts the reactor: fires the startup triggers (the `callWhenRunning` calls among them).
+   * A reactor runs once.
    *
    * @returns a Deferred that fires once the reactor has stopped.
-   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it is already running.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it is running, or has run.
    */
   run(): Deferred<void>;
 
   /**
-   * Shuts down: runs the `before` triggers and waits for them, then stops listening, closes
-   * every connection and cancels every timed call (`during`), then the `after` triggers.
+   * Shuts down: runs the `before shutdown` triggers and waits for them; then `running` turns
+   * false and the reactor stops listening, abandons connection attempts, closes every
+   * connection at once (its protocol gets `ConnectionLost`) and cancels every timed call,
+   * before the `during` triggers; then the `after` triggers. From the `during` phase on, new
+   * ports and connections are refused and new timed calls never run. A second `stop()` while
+   * shutting down waits for the same shutdown.
    *
    * @returns a Deferred that fires once shutdown is complete.
-   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it is not running.
+   * @throws ReactorStateError (`WL_ERR_REACTOR_STATE`) when it never ran, or has stopped.
    */
   stop(): Deferred<void>;
 

@@ -82,8 +82,58 @@ const EMPTY = new Uint8Array(0);
 const RESOLVED: Promise<void> = Promise.resolve();
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 const encoder = new TextEncoder();
+// Shared by every connection until its first buffered chunk: never pushed to.
+const NO_CHUNKS: Uint8Array[] = [];
+
+// Connection state, as bits of one small integer (a field per flag costs every connection a word).
+/** The pending read is an iterator step: it settles with an IteratorResult. */
+const READ_ITER = 1;
+/** This connection paused the transport (unread bytes reached the high-water mark). */
+const READ_PAUSED = 2;
+/** No more writes: `close()`, `abort()`, `closeWrite()` or the connection was lost. */
+const WRITE_CLOSED = 4;
+/** The transport's write buffer is past its high-water mark. */
+const WRITE_PAUSED = 8;
+/** `connectionLost` has been seen. */
+const LOST = 16;
 
 function ignore(): void {}
+
+/** A promise with its settling functions, made only when someone waits (a drain, `closed`). */
+interface Pending {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function pending(): Pending {
+  let resolve: () => void = ignore;
+  let reject: (error: unknown) => void = ignore;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * A thenable that rejects with `error` whatever adopts it: a pending read keeps only its
+ * promise's resolve function (one store per read instead of two), and fails by resolving with
+ * this.
+ */
+function rejecting(error: unknown): PromiseLike<never> {
+  return {
+    then(_onFulfilled, onRejected) {
+      onRejected?.(error);
+      return this;
+    },
+  };
+}
+
+// The encoding of the last string delimiter given to `readUntil` (by any connection): a
+// protocol reads with the same delimiter again and again. The bytes are only ever read.
+let lastDelimString = "";
+let lastDelimBytes: Uint8Array = EMPTY;
 
 /**
  * One connection you can `await`. Get one from {@link serve}, {@link dial}, or a
@@ -92,8 +142,6 @@ function ignore(): void {}
 export class Connection implements AsyncIterable<Uint8Array> {
   /** The transport underneath; the connection is registered on it as its push producer. */
   readonly transport: Transport;
-  /** Resolves once the connection is closed, whatever the reason; it never rejects. */
-  readonly closed: Promise<void>;
   /** Why the connection closed (`ConnectionDone` when cleanly), once it has. */
   closeReason: Error | null = null;
 
@@ -101,34 +149,26 @@ export class Connection implements AsyncIterable<Uint8Array> {
   private readonly maxReadSize: number;
 
   // The unread bytes: chunks[head..] with `offset` bytes of chunks[head] already consumed.
-  private chunks: Uint8Array[] = [];
+  private chunks: Uint8Array[] = NO_CHUNKS;
   private head = 0;
   private offset = 0;
   private buffered = 0;
   // Where a pending delimited read resumes its search, so no byte is scanned twice.
   private scanFrom = 0;
 
-  // The one pending read.
+  // The one pending read (its iterator flag is READ_ITER).
   private readKind = NONE;
-  private readIter = false;
   private readSize = 0;
   private readDelim: Uint8Array = EMPTY;
   private readResolve: ((value: unknown) => void) | null = null;
-  private readReject: ((error: unknown) => void) | null = null;
-  private readonly executor: (resolve: (value: unknown) => void, reject: (error: unknown) => void) => void;
+  // Stores the pending read's resolve function: one bound function per connection, no closure.
+  private readonly captureRead: (resolve: (value: unknown) => void) => void;
 
   // Set once no more bytes will arrive: the reason (ConnectionDone when clean).
   private readEnd: Error | null = null;
-  private readPaused = false;
-  private writeClosed = false;
-  private writePaused = false;
-  private lost = false;
-  private drain: Promise<void> | null = null;
-  private drainResolve: (() => void) | null = null;
-  private drainReject: ((error: unknown) => void) | null = null;
-  private resolveClosed: () => void = ignore;
-  private lastDelimString = "";
-  private lastDelimBytes: Uint8Array = EMPTY;
+  private flags = 0;
+  private drain: Pending | null = null;
+  private closedWaiter: Pending | null = null;
 
   /**
    * @param transport - the connected transport.
@@ -140,13 +180,18 @@ export class Connection implements AsyncIterable<Uint8Array> {
     this.transport = transport;
     this.readHighWaterMark = positive("readHighWaterMark", options.readHighWaterMark ?? DEFAULT_READ_HIGH_WATER_MARK);
     this.maxReadSize = positive("maxReadSize", options.maxReadSize ?? DEFAULT_MAX_READ_SIZE);
-    this.executor = (resolve, reject) => {
-      this.readResolve = resolve;
-      this.readReject = reject;
-    };
-    this.closed = new Promise<void>((resolve) => {
-      this.resolveClosed = resolve;
-    });
+    this.captureRead = this.setReadResolve.bind(this);
+  }
+
+  /**
+   * Resolves once the connection is closed, whatever the reason; it never rejects. (Made on
+   * first use: a connection nobody waits on holds no promise for it.)
+   */
+  get closed(): Promise<void> {
+    if (this.closedWaiter !== null) return this.closedWaiter.promise;
+    if ((this.flags & LOST) !== 0) return RESOLVED;
+    this.closedWaiter = pending();
+    return this.closedWaiter.promise;
   }
 
   /** Bytes received and not yet read. */
@@ -188,11 +233,11 @@ export class Connection implements AsyncIterable<Uint8Array> {
   readUntil(delimiter: Uint8Array | string, max: number = this.maxReadSize): Promise<Uint8Array> {
     let delim: Uint8Array;
     if (typeof delimiter === "string") {
-      if (delimiter !== this.lastDelimString) {
-        this.lastDelimString = delimiter;
-        this.lastDelimBytes = encoder.encode(delimiter);
+      if (delimiter !== lastDelimString) {
+        lastDelimBytes = encoder.encode(delimiter);
+        lastDelimString = delimiter;
       }
-      delim = this.lastDelimBytes;
+      delim = lastDelimBytes;
     } else {
       delim = delimiter;
     }
@@ -261,10 +306,10 @@ export class Connection implements AsyncIterable<Uint8Array> {
    *   for writing, or closes while the write waits for the buffer to drain.
    */
   write(data: Uint8Array | string): Promise<void> {
-    if (this.writeClosed) return Promise.reject(new StreamClosedError("cannot write: the stream is closed"));
+    if ((this.flags & WRITE_CLOSED) !== 0) return Promise.reject(new StreamClosedError("cannot write: the stream is closed"));
     this.transport.write(data);
-    if (!this.writePaused) return RESOLVED;
-    return this.drain ?? this.makeDrain();
+    if ((this.flags & WRITE_PAUSED) === 0) return RESOLVED;
+    return (this.drain ?? this.makeDrain()).promise;
   }
 
   /**
@@ -286,8 +331,8 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   /** Half-closes: sends FIN after queued bytes; reading goes on until the peer closes. */
   closeWrite(): void {
-    if (this.writeClosed) return;
-    this.writeClosed = true;
+    if ((this.flags & WRITE_CLOSED) !== 0) return;
+    this.flags |= WRITE_CLOSED;
     this.transport.loseWriteConnection();
   }
 
@@ -303,49 +348,45 @@ export class Connection implements AsyncIterable<Uint8Array> {
       this.updateFlow();
       return;
     }
-    this.chunks.push(data);
+    if (this.chunks === NO_CHUNKS) this.chunks = [data];
+    else this.chunks.push(data);
     this.buffered += n;
     if (this.readKind !== NONE) this.pump();
-    else if (!this.readPaused && this.buffered >= this.readHighWaterMark) this.pauseReading();
+    else if ((this.flags & READ_PAUSED) === 0 && this.buffered >= this.readHighWaterMark) this.pauseReading();
   }
 
   /** @internal The peer half-closed: no more bytes will come. */
   handleReadEnd(): void {
     if (this.readEnd !== null) return;
     this.readEnd = new ConnectionDone();
-    this.readPaused = false;
+    this.flags &= ~READ_PAUSED;
     this.pump();
   }
 
   /** @internal The connection is closed. */
   handleLost(reason: Error): void {
-    if (this.lost) return;
-    this.lost = true;
+    if ((this.flags & LOST) !== 0) return;
+    this.flags = (this.flags | LOST | WRITE_CLOSED) & ~READ_PAUSED;
     this.closeReason = reason;
-    this.writeClosed = true;
-    this.readPaused = false;
     if (this.readEnd === null) this.readEnd = reason;
-    if (this.drainReject !== null) this.drainReject(new StreamClosedError("the stream closed before its write buffer drained", { cause: reason }));
+    const drain = this.drain;
     this.drain = null;
-    this.drainResolve = null;
-    this.drainReject = null;
+    drain?.reject(new StreamClosedError("the stream closed before its write buffer drained", { cause: reason }));
     this.pump();
-    this.resolveClosed();
+    this.closedWaiter?.resolve();
   }
 
   /** @internal The transport's buffer passed its high-water mark. */
   handleWritePause(): void {
-    this.writePaused = true;
+    this.flags |= WRITE_PAUSED;
   }
 
   /** @internal The transport's buffer drained below its high-water mark. */
   handleWriteResume(): void {
-    this.writePaused = false;
-    const resolve = this.drainResolve;
+    this.flags &= ~WRITE_PAUSED;
+    const drain = this.drain;
     this.drain = null;
-    this.drainResolve = null;
-    this.drainReject = null;
-    if (resolve !== null) resolve();
+    drain?.resolve();
   }
 
   /** @internal Starts a read (or an iterator step). */
@@ -355,10 +396,13 @@ export class Connection implements AsyncIterable<Uint8Array> {
     this.readKind = kind;
     this.readSize = size;
     this.readDelim = delim;
-    this.readIter = iter;
+    if (iter) this.flags |= READ_ITER;
+    else this.flags &= ~READ_ITER;
     this.scanFrom = 0;
-    const promise = new Promise<unknown>(this.executor);
-    this.pump();
+    const promise = new Promise<unknown>(this.captureRead);
+    // The common case of `for await`: nothing is buffered, the read waits for the next chunk.
+    if (kind !== SOME || this.buffered !== 0 || this.readEnd !== null) this.pump();
+    else if ((this.flags & READ_PAUSED) !== 0) this.updateFlow();
     return promise;
   }
 
@@ -414,11 +458,9 @@ export class Connection implements AsyncIterable<Uint8Array> {
     // The stream has ended and this read cannot be satisfied.
     const partial = this.takeAll();
     const clean = end instanceof ConnectionDone;
-    if (this.readIter && clean) {
+    if ((this.flags & READ_ITER) !== 0 && clean) {
       if (kind === LINE && partial.length > size) {
-        const reject = this.readReject!;
-        this.clearRead();
-        reject(new ReadLimitExceededError(size));
+        this.fail(new ReadLimitExceededError(size));
       } else if (kind === LINE && partial.length > 0) {
         this.complete(partial);
       } else {
@@ -426,13 +468,15 @@ export class Connection implements AsyncIterable<Uint8Array> {
       }
       return;
     }
-    const reject = this.readReject!;
-    this.clearRead();
-    reject(new StreamClosedError(clean ? "the stream ended before the read was satisfied" : `the stream was lost: ${end.message}`, { cause: end, partial }));
+    this.fail(new StreamClosedError(clean ? "the stream ended before the read was satisfied" : `the stream was lost: ${end.message}`, { cause: end, partial }));
+  }
+
+  private setReadResolve(resolve: (value: unknown) => void): void {
+    this.readResolve = resolve;
   }
 
   private complete(value: Uint8Array): void {
-    this.finish(this.readIter ? { done: false, value } : value);
+    this.finish((this.flags & READ_ITER) !== 0 ? { done: false, value } : value);
   }
 
   private finish(result: unknown): void {
@@ -441,38 +485,39 @@ export class Connection implements AsyncIterable<Uint8Array> {
     resolve(result);
   }
 
+  private fail(error: Error): void {
+    this.finish(rejecting(error));
+  }
+
   private clearRead(): void {
     this.readKind = NONE;
     this.readResolve = null;
-    this.readReject = null;
     this.readDelim = EMPTY;
   }
 
   private failLimit(limit: number): void {
     const error = new ReadLimitExceededError(limit);
-    const reject = this.readReject!;
-    this.clearRead();
+    this.fail(error);
     this.readEnd = error;
     this.takeAll();
-    reject(error);
     this.closeTransport(false);
   }
 
   private shutdown(abort: boolean): void {
-    this.writeClosed = true;
+    this.flags |= WRITE_CLOSED;
     if (this.readEnd === null) {
       this.readEnd = new ConnectionDone("the stream was closed locally");
       this.takeAll();
       this.pump();
     }
-    if (!this.lost) this.closeTransport(abort);
+    this.closeTransport(abort);
   }
 
   private closeTransport(abort: boolean): void {
-    if (this.lost) return;
+    if ((this.flags & LOST) !== 0) return;
     // A paused transport might never read the peer's FIN, and so never finish closing.
-    if (this.readPaused) {
-      this.readPaused = false;
+    if ((this.flags & READ_PAUSED) !== 0) {
+      this.flags &= ~READ_PAUSED;
       this.transport.resumeProducing();
     }
     if (abort) this.transport.abortConnection();
@@ -483,25 +528,22 @@ export class Connection implements AsyncIterable<Uint8Array> {
   private updateFlow(): void {
     if (this.readEnd !== null) return;
     if (this.readKind === NONE && this.buffered >= this.readHighWaterMark) {
-      if (!this.readPaused) this.pauseReading();
-    } else if (this.readPaused) {
-      this.readPaused = false;
+      if ((this.flags & READ_PAUSED) === 0) this.pauseReading();
+    } else if ((this.flags & READ_PAUSED) !== 0) {
+      this.flags &= ~READ_PAUSED;
       this.transport.resumeProducing();
     }
   }
 
   private pauseReading(): void {
-    this.readPaused = true;
+    this.flags |= READ_PAUSED;
     this.transport.pauseProducing();
   }
 
-  private makeDrain(): Promise<void> {
-    const drain = new Promise<void>((resolve, reject) => {
-      this.drainResolve = resolve;
-      this.drainReject = reject;
-    });
+  private makeDrain(): Pending {
+    const drain = pending();
     // Nobody may be awaiting the write that found the buffer full; its failure is no crash.
-    drain.catch(ignore);
+    drain.promise.catch(ignore);
     this.drain = drain;
     return drain;
   }
@@ -685,17 +727,17 @@ export class StreamProtocol extends Protocol implements PushProducer {
     this.connection.handleLost(reason);
   }
 
-  /** @internal The transport's write buffer is full. */
+  /** The transport's write buffer is full (this protocol is its own push producer). */
   pauseProducing(): void {
     this.connection.handleWritePause();
   }
 
-  /** @internal The transport's write buffer drained. */
+  /** The transport's write buffer drained. */
   resumeProducing(): void {
     this.connection.handleWriteResume();
   }
 
-  /** @internal The transport is going away; `connectionLost` follows. */
+  /** The transport is going away; `connectionLost` follows. */
   stopProducing(): void {}
 }
 

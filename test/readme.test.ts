@@ -27,3 +27,26 @@ describe("README", () => {
     expect(scripts["bench"]).toBeDefined();
   });
 });
+
+describe("runtime/README.md", () => {
+  const doc = read("runtime/README.md");
+  const section = doc.slice(doc.indexOf("## Deferred: differences from Twisted"), doc.indexOf("Where the two agree"));
+  const rows = section.split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| behaviour") && !line.startsWith("| ---"));
+
+  it("names, for every difference from Twisted, a test that exists", () => {
+    const tests = read("test/runtime/deferred.test.ts");
+    expect(rows.length).toBeGreaterThan(10);
+    const missing = rows.filter((row) => {
+      const cells = row.split(" | ");
+      const name = /"([^"]+)"/.exec(cells[cells.length - 1]!)?.[1]?.replace(/, \.\.\.$/, "").replace(/\.\.\.$/, "");
+      return name === undefined || !tests.includes(`it("${name}`);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it("lists every difference the differential test against Twisted knows", () => {
+    const kinds = [...read("test/runtime/deferred-programs.ts").matchAll(/^ {2}\| "([a-z-]+)"/gm)].map((m) => m[1]!);
+    expect(kinds.length).toBeGreaterThan(5);
+    expect(kinds.filter((kind) => !section.includes(`differential: \`${kind}\``))).toEqual([]);
+  });
+});

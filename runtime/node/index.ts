@@ -17,5 +17,5 @@ export { NodeDelayedCall, MAX_TIMER_MS } from "./node-delayed-call.js";
 export { TcpTransport } from "./tcp-transport.js";
 export { TcpPort } from "./tcp-port.js";
 export { TcpConnector } from "./tcp-connector.js";
-export { UdpPort, DEFAULT_MAX_PACKET_SIZE } from "./udp-port.js";
+export { UdpPort } from "./udp-port.js";
 export { mapConnectError, mapConnectionLostError } from "./map-socket-error.js";

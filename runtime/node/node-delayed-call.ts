@@ -40,7 +40,7 @@ export class NodeDelayedCall implements DelayedCall {
   /** The delay `timer` was armed with, which is what `refresh()` re-arms it with. */
   private armedMs = -1;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly host: TimerHost,
     ms: number,

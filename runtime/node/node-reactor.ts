@@ -10,6 +10,7 @@ import { Deferred, fail } from "../deferred.js";
 import type { ClientEndpoint, ServerEndpoint } from "../endpoints.js";
 import { parseClientEndpoint, parseServerEndpoint } from "../endpoints.js";
 import { ConnectionLost, InvalidOptionError, ReactorStateError, UnhandledReactorError } from "../errors.js";
+import { DormantDelayedCall, ReactorLifeCycle } from "../reactor-life-cycle.js";
 import type { ClientFactory, DatagramProtocol, Factory, Protocol } from "../protocol.js";
 import type {
   DatagramTransport,
@@ -54,12 +55,6 @@ export interface NodeReactorOptions extends WriteBufferOptions {
   errorHook?: ReactorErrorHook;
 }
 
-interface Trigger extends TriggerHandle {
-  readonly fn: () => unknown;
-}
-
-type Phase = "idle" | "running" | "stopping";
-
 const defaultErrorHook: ReactorErrorHook = (error) => {
   console.error(error);
 };
@@ -70,8 +65,9 @@ const defaultErrorHook: ReactorErrorHook = (error) => {
  *
  * Node's loop runs whether or not `run()` was called, so sockets and timers work from the
  * moment they are made; `run()` and `stop()` drive the life cycle (system event triggers,
- * `callWhenRunning`) and `stop()` closes everything the reactor made, so that the process can
- * exit. Time is in milliseconds: `now()` is monotonic, counted from the Unix epoch.
+ * `callWhenRunning`; see `ReactorLifeCycle`), and `stop()` closes everything the reactor made,
+ * so that the process can exit. A reactor runs once. Time is in milliseconds: `now()` is
+ * monotonic, counted from the Unix epoch.
  *
  * @example
  * ```ts
@@ -90,13 +86,12 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
   /** @internal The write-buffer limits of connections the reactor opens. */
   readonly outgoingLimits: TransportWriteLimits;
   private errorHook: ReactorErrorHook;
-  private phase: Phase = "idle";
-  /** True from the `during shutdown` phase on, so nothing new is opened meanwhile. */
-  private closingDown = false;
-  private runDone: Deferred<void> | null = null;
-  private stopWaiters: Deferred<void>[] = [];
-  private whenRunning: (() => void)[] = [];
-  private readonly triggers = new Map<string, Trigger[]>();
+  private readonly life = new ReactorLifeCycle({
+    shutDown: () => this.shutDownEverything(),
+    reportError: (where, error) => {
+      this.reportError(where, error);
+    },
+  });
   /** Head of the intrusive list of open connections (no per-connection allocation). */
   private connections: TcpTransport | null = null;
   private readonly ports = new Set<TcpPort>();
@@ -120,7 +115,7 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
   }
 
   get running(): boolean {
-    return this.phase !== "idle";
+    return this.life.running;
   }
 
   // -- Time -----------------------------------------------------------------------------------
@@ -129,7 +124,9 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
     return performance.timeOrigin + performance.now();
   }
 
+  /** Schedules `fn(...args)`; from the `during shutdown` phase on, the call never runs. */
   callLater<A extends unknown[]>(ms: number, fn: (...args: A) => void, ...args: A): DelayedCall {
+    if (!this.life.acceptingWork) return new DormantDelayedCall(this, ms);
     const call = new NodeDelayedCall(this, ms > 0 ? ms : 0, fn as unknown as (...args: readonly unknown[]) => void, args);
     this.calls.add(call);
     return call;
@@ -152,7 +149,7 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
     } catch (error) {
       return fail(error);
     }
-    if (this.closingDown) return fail(new ReactorStateError("cannot listen while the reactor is shutting down"));
+    if (!this.life.acceptingWork) return fail(closedError("listen"));
     return TcpPort.open(this, parsed, factory);
   }
 
@@ -163,7 +160,7 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
     } catch (error) {
       return fail(error);
     }
-    if (this.closingDown) return fail(new ReactorStateError("cannot connect while the reactor is shutting down"));
+    if (!this.life.acceptingWork) return fail(closedError("connect"));
     let connector: TcpConnector<P> | null = null;
     const d = new Deferred<P>(() => {
       connector?.stopConnecting();
@@ -174,82 +171,38 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
   }
 
   listenUDP(port: number, protocol: DatagramProtocol, options: UDPOptions = {}): Deferred<DatagramTransport> {
-    if (this.closingDown) return fail(new ReactorStateError("cannot listen while the reactor is shutting down"));
+    if (!this.life.acceptingWork) return fail(closedError("listen"));
     return UdpPort.open(this, port, protocol, options);
   }
 
   // -- Life cycle -----------------------------------------------------------------------------
 
   callWhenRunning(fn: () => void): void {
-    if (this.phase === "running") {
-      fn();
-      return;
-    }
-    this.whenRunning.push(fn);
+    this.life.callWhenRunning(fn);
   }
 
   addSystemEventTrigger(phase: TriggerPhase, event: SystemEvent, fn: () => unknown): TriggerHandle {
-    const trigger: Trigger = { phase, event, fn };
-    const key = `${phase} ${event}`;
-    const list = this.triggers.get(key);
-    if (list === undefined) this.triggers.set(key, [trigger]);
-    else list.push(trigger);
-    return trigger;
+    return this.life.addTrigger(phase, event, fn);
   }
 
-  /** Removes a trigger; a handle that is not registered (any more) is ignored. */
+  /** Removes a trigger that has not run; a handle that ran or was removed is ignored. */
   removeSystemEventTrigger(handle: TriggerHandle): void {
-    const list = this.triggers.get(`${handle.phase} ${handle.event}`);
-    if (list === undefined) return;
-    const i = list.indexOf(handle as Trigger);
-    if (i >= 0) list.splice(i, 1);
+    this.life.removeTrigger(handle);
   }
 
   run(): Deferred<void> {
-    if (this.phase !== "idle") throw new ReactorStateError("the reactor is already running");
-    this.phase = "running";
-    const done = new Deferred<void>();
-    this.runDone = done;
-    this.fireSystemEvent(
-      "startup",
-      () => {
-        const calls = this.whenRunning;
-        this.whenRunning = [];
-        for (const fn of calls) this.guard("a callWhenRunning call", fn);
-      },
-      () => {},
-    );
-    return done;
+    return this.life.run();
   }
 
   stop(): Deferred<void> {
-    if (this.phase === "idle") throw new ReactorStateError("the reactor is not running");
-    const waiter = new Deferred<void>();
-    this.stopWaiters.push(waiter);
-    if (this.phase === "stopping") return waiter;
-    this.phase = "stopping";
-    this.fireSystemEvent(
-      "shutdown",
-      () => this.shutDownEverything(),
-      () => {
-        this.closingDown = false;
-        this.phase = "idle";
-        const waiters = this.stopWaiters;
-        this.stopWaiters = [];
-        const runDone = this.runDone;
-        this.runDone = null;
-        for (const w of waiters) w.callback(undefined);
-        runDone?.callback(undefined);
-      },
-    );
-    return waiter;
+    return this.life.stop();
   }
 
   // -- Internal bookkeeping -------------------------------------------------------------------
 
-  /** @internal False during shutdown: new connection attempts are refused. */
+  /** @internal False from the `during shutdown` phase on: new connection attempts are refused. */
   get acceptingConnections(): boolean {
-    return !this.closingDown;
+    return this.life.acceptingWork;
   }
 
   reportError(where: string, error: unknown): void {
@@ -326,78 +279,21 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
   // -------------------------------------------------------------------------------------------
 
   /**
-   * Runs the `before` triggers and waits for the Deferreds and Promises they return, then the
-   * `during` triggers and `internal`, then the `after` triggers, then `finish`.
-   */
-  private fireSystemEvent(event: SystemEvent, internal: () => Deferred<void> | void, finish: () => void): void {
-    let pending = 1;
-    const afterBefore = (): void => {
-      if (--pending !== 0) return;
-      if (event === "shutdown") this.closingDown = true;
-      this.runTriggers("during", event);
-      const closing = this.guardResult(`during ${event}`, internal);
-      const afterDuring = (): void => {
-        this.runTriggers("after", event);
-        finish();
-      };
-      if (closing instanceof Deferred) closing.addBoth(afterDuring);
-      else afterDuring();
-    };
-    for (const trigger of this.triggersFor("before", event)) {
-      const result = this.guardResult(`a before ${event} trigger`, trigger.fn);
-      if (result instanceof Deferred || isPromiseLike(result)) {
-        pending++;
-        const d = result instanceof Deferred ? (result as Deferred<unknown>) : Deferred.fromPromise(result);
-        d.addCallbacks(
-          () => {
-            afterBefore();
-          },
-          (error: unknown) => {
-            this.reportError(`a before ${event} trigger`, error);
-            afterBefore();
-          },
-        );
-      }
-    }
-    afterBefore();
-  }
-
-  private runTriggers(phase: TriggerPhase, event: SystemEvent): void {
-    for (const trigger of this.triggersFor(phase, event)) this.guard(`a ${phase} ${event} trigger`, trigger.fn);
-  }
-
-  /** A copy, so that a trigger may add or remove triggers while they run. */
-  private triggersFor(phase: TriggerPhase, event: SystemEvent): Trigger[] {
-    return (this.triggers.get(`${phase} ${event}`) ?? []).slice();
-  }
-
-  private guard(where: string, fn: () => unknown): void {
-    this.guardResult(where, fn);
-  }
-
-  private guardResult(where: string, fn: () => unknown): unknown {
-    try {
-      return fn();
-    } catch (error) {
-      this.reportError(where, error);
-      return undefined;
-    }
-  }
-
-  /**
    * The reactor's own part of shutdown: stops listening, abandons connection attempts, closes
    * every connection (its protocol gets `ConnectionLost`), cancels every timed call, and
    * fires once the UDP ports are closed.
    */
   private shutDownEverything(): Deferred<void> {
-    for (const port of [...this.ports]) port.shutDown();
-    const udpClosed: Deferred<void>[] = [];
-    for (const udp of [...this.udpPorts]) udpClosed.push(udp.stopListening());
-    for (const connector of [...this.connectors]) connector.stopConnecting();
+    // Connections first: a TLS port's shutdown destroys the raw sockets under its connections,
+    // which would end them with a clean close instead of the shutdown's ConnectionLost.
     const open: TcpTransport[] = [];
     for (let t = this.connections; t !== null; t = t.nextConnection) open.push(t);
     const reason = new ConnectionLost("Connection was closed because the reactor is shutting down.");
     for (const t of open) t.forceClose(reason);
+    for (const connector of [...this.connectors]) connector.stopConnecting();
+    for (const port of [...this.ports]) port.shutDown();
+    const udpClosed: Deferred<void>[] = [];
+    for (const udp of [...this.udpPorts]) udpClosed.push(udp.stopListening());
     for (const call of this.calls) call.cancelQuietly();
     this.calls.clear();
     const done = new Deferred<void>();
@@ -411,10 +307,7 @@ export class NodeReactor implements Reactor, TimerHost, ConnectionRegistry {
   }
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
+/** Why a port or connection cannot be opened from the `during shutdown` phase on. */
+function closedError(what: "listen" | "connect"): ReactorStateError {
+  return new ReactorStateError(`cannot ${what}: the reactor is shutting down, or has stopped`);
 }

@@ -1,5 +1,5 @@
 /**
- * Reads a connected socket's remote address without leaving a copy on the socket.
+ * Reads a connected socket's remote and local addresses without leaving a copy on the socket.
  *
  * @module
  */
@@ -8,9 +8,10 @@ import type { Socket } from "node:net";
 
 import type { Address } from "../protocol.js";
 
-/** The slice of Node's native TCP handle used here: `getpeername` fills `out`, returns 0 on success. */
+/** The slice of Node's native TCP handle used here: each fills `out`, and returns 0 on success. */
 interface PeerNameHandle {
   getpeername?(out: { address?: string; port?: number }): number;
+  getsockname?(out: { address?: string; port?: number }): number;
 }
 
 /**
@@ -31,4 +32,20 @@ export function tcpPeerAddress(socket: Socket): Address {
     if (handle.getpeername(out) === 0) return { type: "tcp", host: out.address ?? "", port: out.port ?? 0 };
   }
   return { type: "tcp", host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+}
+
+/**
+ * The local TCP address of `socket`, read from the native handle as {@link tcpPeerAddress}
+ * reads the remote one (nothing is cached on the socket).
+ *
+ * @param socket - a connected TCP or TLS socket.
+ * @returns a fresh `Address`; host `""` and port 0 when the socket is closed.
+ */
+export function tcpLocalAddress(socket: Socket): Address {
+  const handle = (socket as unknown as { _handle?: PeerNameHandle | null })._handle;
+  if (handle?.getsockname !== undefined) {
+    const out: { address?: string; port?: number } = {};
+    if (handle.getsockname(out) === 0) return { type: "tcp", host: out.address ?? "", port: out.port ?? 0 };
+  }
+  return { type: "tcp", host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
 }

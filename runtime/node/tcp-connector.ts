@@ -10,14 +10,14 @@ import * as tls from "node:tls";
 
 import type { Deferred } from "../deferred.js";
 import type { ClientEndpoint } from "../endpoints.js";
-import { CancelledError, ConnectTimeoutError, ConnectionRefusedByFactoryError, ReactorStateError } from "../errors.js";
+import { CancelledError, ConnectTimeoutError, ConnectionRefusedByFactoryError, ConnectionRefusedError, ReactorStateError } from "../errors.js";
 import type { Address, ClientFactory, Connector, Factory, Protocol } from "../protocol.js";
 import type { DelayedCall } from "../reactor.js";
 import type { TransportWriteLimits } from "../write-buffer.js";
-import { mapConnectError } from "./map-socket-error.js";
+import { errnoOf, mapConnectError } from "./map-socket-error.js";
 import { loadPem } from "./load-pem.js";
 import type { NodeReactor } from "./node-reactor.js";
-import { tcpPeerAddress } from "./peer-address.js";
+import { tcpLocalAddress, tcpPeerAddress } from "./peer-address.js";
 import { TcpTransport } from "./tcp-transport.js";
 import type { ConnectionOwner } from "./tcp-transport.js";
 
@@ -52,7 +52,7 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
   /** Removes the listeners of the attempt in progress. */
   private detach: (() => void) | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** @internal */ readonly registry: NodeReactor,
     private readonly endpoint: ClientEndpoint,
@@ -91,6 +91,11 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
       this.connected();
     };
     const onError = (error: Error): void => {
+      // No socket file at a unix path is nothing listening there: refused, as on every world.
+      if (this.endpoint.kind === "unix" && errnoOf(error) === "ENOENT") {
+        this.failed(new ConnectionRefusedError(`nothing listens at ${this.endpoint.path}`, { cause: error }));
+        return;
+      }
       this.failed(mapConnectError(error));
     };
     const onClose = (): void => {
@@ -135,24 +140,12 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
     else if (this.transport !== null) this.transport.loseConnection();
   }
 
-  /** @internal */
-  localAddressOf(socket: net.Socket): Address {
-    if (this.endpoint.kind === "unix") return { type: "unix", host: "", port: 0 };
-    return { type: "tcp", host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-  }
-
-  /** @internal */
-  peerAddressOf(socket: net.Socket): Address {
-    if (this.endpoint.kind === "unix") return { type: "unix", host: this.endpoint.path, port: 0 };
-    return { type: "tcp", host: socket.remoteAddress ?? this.endpoint.host, port: socket.remotePort ?? this.endpoint.port };
-  }
-
-  /** @internal */
   /** @internal Outgoing connections' limits. */
   get writeLimits(): TransportWriteLimits {
     return this.registry.outgoingLimits;
   }
 
+  /** @internal */
   connectionClosed(_transport: TcpTransport, reason: Error): void {
     this.transport = null;
     this.socket = null;
@@ -195,9 +188,14 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
     const socket = this.socket;
     if (this.state !== "connecting" || socket === null) return;
     this.endAttempt();
+    const ep = this.endpoint;
+    const peer: Address = ep.kind === "unix" ? { type: "unix", host: ep.path, port: 0 } : tcpPeerAddress(socket);
+    // A peer the socket cannot name any more (it closed meanwhile) is the one dialled.
+    if (ep.kind !== "unix" && peer.host === "") Object.assign(peer, { host: ep.host, port: ep.port });
+    const host: Address = ep.kind === "unix" ? UNIX_CLIENT : tcpLocalAddress(socket);
     let protocol: P | null;
     try {
-      protocol = this.factory.buildProtocol(this.endpoint.kind === "unix" ? this.peerAddressOf(socket) : tcpPeerAddress(socket));
+      protocol = this.factory.buildProtocol(peer);
     } catch (error) {
       this.registry.reportError("buildProtocol", error);
       this.failed(new ConnectionRefusedByFactoryError(), socket);
@@ -209,7 +207,7 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
     }
     this.state = "connected";
     this.registry.removeConnector(this);
-    const transport = new TcpTransport(socket, protocol, this);
+    const transport = new TcpTransport(socket, protocol, this, host, peer);
     this.transport = transport;
     transport.start();
     const d = this.deferred;
@@ -262,6 +260,9 @@ export class TcpConnector<P extends Protocol = Protocol> implements Connector, C
 }
 
 function ignoreError(): void {}
+
+/** The local end of a unix-domain connection: a client's socket is normally unnamed. */
+const UNIX_CLIENT: Address = Object.freeze({ type: "unix", host: "", port: 0 });
 
 function describe(endpoint: ClientEndpoint): string {
   return endpoint.kind === "unix" ? endpoint.path : `${endpoint.host}:${endpoint.port}`;

@@ -17,7 +17,7 @@ import type { TransportWriteLimits } from "../write-buffer.js";
 import { errnoOf } from "./map-socket-error.js";
 import { loadPem } from "./load-pem.js";
 import type { NodeReactor } from "./node-reactor.js";
-import { tcpPeerAddress } from "./peer-address.js";
+import { tcpLocalAddress, tcpPeerAddress } from "./peer-address.js";
 import { TcpTransport } from "./tcp-transport.js";
 import type { ConnectionOwner } from "./tcp-transport.js";
 
@@ -35,8 +35,10 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
   opening: (() => void) | null = null;
   /** TLS only: raw sockets accepted and not yet closed, so shutdown can end stuck handshakes. */
   private readonly rawSockets = new Set<net.Socket>();
+  /** A wildcard port's local address per local IP, shared by its connections. */
+  private readonly localAddresses = new Map<string, Address>();
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** @internal */ readonly registry: NodeReactor,
     private readonly server: net.Server,
@@ -168,16 +170,20 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
     return this.registry.acceptedLimits;
   }
 
-  /** @internal */
-  localAddressOf(socket: net.Socket): Address {
-    if (this.endpoint.kind === "unix") return this.host;
-    return { type: "tcp", host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-  }
-
-  /** @internal */
-  peerAddressOf(socket: net.Socket): Address {
-    if (this.endpoint.kind === "unix") return UNIX_PEER;
-    return { type: "tcp", host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+  /**
+   * The local address of an accepted socket. Every connection to one local IP has the same
+   * one, so it is shared: a port bound to one interface has its own address; a wildcard port
+   * keeps one per local IP it was reached on.
+   */
+  private localAddressOf(socket: net.Socket): Address {
+    if (this.endpoint.kind === "unix" || !WILDCARDS.has(this.endpoint.interface)) return this.host;
+    const read = tcpLocalAddress(socket);
+    let shared = this.localAddresses.get(read.host);
+    if (shared === undefined) {
+      shared = Object.freeze({ type: "tcp", host: read.host, port: this.host.port });
+      this.localAddresses.set(read.host, shared);
+    }
+    return shared;
   }
 
   /** @internal */
@@ -189,9 +195,10 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
       socket.destroy();
       return;
     }
+    const peer = this.endpoint.kind === "unix" ? UNIX_PEER : tcpPeerAddress(socket);
     let protocol;
     try {
-      protocol = this.factory.buildProtocol(this.endpoint.kind === "unix" ? UNIX_PEER : tcpPeerAddress(socket));
+      protocol = this.factory.buildProtocol(peer);
     } catch (error) {
       this.registry.reportError("buildProtocol", error);
       protocol = null;
@@ -200,7 +207,7 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
       socket.destroy();
       return;
     }
-    const transport = new TcpTransport(socket, protocol, this);
+    const transport = new TcpTransport(socket, protocol, this, this.localAddressOf(socket), peer);
     transport.start();
   }
 
@@ -221,6 +228,9 @@ export class TcpPort implements ListeningPort, ConnectionOwner {
     this.registry.addPort(this);
   }
 }
+
+/** Interfaces that mean "every local address". */
+const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
 
 /** The peer of an accepted unix-domain connection: the client's socket is normally unnamed. */
 const UNIX_PEER: Address = Object.freeze({ type: "unix", host: "", port: 0 });

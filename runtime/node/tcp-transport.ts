@@ -36,10 +36,6 @@ export interface ConnectionOwner {
   readonly registry: ConnectionRegistry;
   /** What its connections' write buffers may do (read only once a buffer is full). */
   readonly writeLimits: TransportWriteLimits;
-  /** The local address of one of its sockets. */
-  localAddressOf(socket: Socket): Address;
-  /** The remote address of one of its sockets. */
-  peerAddressOf(socket: Socket): Address;
   /** The connection closed, after the protocol's `connectionLost`. */
   connectionClosed(transport: TcpTransport, reason: Error): void;
 }
@@ -113,13 +109,16 @@ export class TcpTransport implements Transport {
   /** Why the connection is ending, when it is not a clean close. */
   private reason: Error | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     /** The Node socket underneath. */
     readonly socket: Socket,
     /** The protocol this transport delivers to. */
     readonly protocol: Protocol,
     private readonly owner: ConnectionOwner,
+    /** The addresses, read when the connection was made: a closed socket can no longer tell them. */
+    private readonly host: Address,
+    private readonly peer: Address,
   ) {}
 
   /** @internal Attaches the socket listeners and calls `protocol.makeConnection`. */
@@ -213,14 +212,14 @@ export class TcpTransport implements Transport {
     this.socket.end();
   }
 
-  /** The remote address; read from the socket on first call (ask before the close to be sure of it). */
+  /** The remote address; it stays available after the connection is lost. */
   getPeer(): Address {
-    return this.owner.peerAddressOf(this.socket);
+    return this.peer;
   }
 
-  /** The local address; read from the socket on first call (ask before the close to be sure of it). */
+  /** The local address; it stays available after the connection is lost. */
   getHost(): Address {
-    return this.owner.localAddressOf(this.socket);
+    return this.host;
   }
 
   setTcpNoDelay(enabled: boolean): void {

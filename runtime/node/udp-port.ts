@@ -10,12 +10,10 @@ import { isIPv6 } from "node:net";
 import { Deferred, succeed } from "../deferred.js";
 import { CannotListenError, InvalidOptionError } from "../errors.js";
 import type { Address, DatagramProtocol } from "../protocol.js";
+import { DEFAULT_MAX_PACKET_SIZE } from "../reactor.js";
 import type { DatagramTransport, UDPOptions } from "../reactor.js";
 import { errnoOf } from "./map-socket-error.js";
 import type { NodeReactor } from "./node-reactor.js";
-
-/** The largest payload of one IPv4 UDP datagram, and `maxPacketSize`'s default. */
-export const DEFAULT_MAX_PACKET_SIZE = 65_507;
 
 /**
  * A UDP port delivering datagrams to a `DatagramProtocol`.
@@ -30,7 +28,7 @@ export class UdpPort implements DatagramTransport {
   /** @internal Abandons the bind in progress (set until the port is bound or fails). */
   opening: (() => void) | null = null;
 
-  /** @internal */
+  /** Made by wirelab itself, never by users (kept in the published types: a stripped constructor would read as a public `new()`). */
   constructor(
     private readonly reactor: NodeReactor,
     private readonly socket: dgram.Socket,

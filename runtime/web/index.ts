@@ -33,5 +33,5 @@ export type { CookieSecret } from "./signed-cookie.js";
 export { encodeXsrfToken, decodeXsrfToken, xsrfTokensEqual, XSRF_TOKEN_BYTES, DEFAULT_XSRF_COOKIE_NAME } from "./xsrf.js";
 export type { XsrfToken } from "./xsrf.js";
 export { WebSocketHandler } from "./websocket-handler.js";
-export { websocketConnect, WebSocketClientConnection, WebSocketClientHandshake, DEFAULT_WEBSOCKET_CONNECT_TIMEOUT_MS } from "./websocket-connect.js";
+export { websocketConnect, WebSocketClientConnection, DEFAULT_WEBSOCKET_CONNECT_TIMEOUT_MS } from "./websocket-connect.js";
 export type { WebSocketConnectOptions } from "./websocket-connect.js";

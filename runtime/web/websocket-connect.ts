@@ -7,17 +7,15 @@
 
 import { Buffer } from "node:buffer";
 
-import { Deferred } from "../deferred.js";
 import type { ClientEndpoint } from "../endpoints.js";
-import { ConnectionLost, InvalidOptionError, WebSocketClosedError } from "../errors.js";
-import { Factory, Protocol } from "../protocol.js";
+import { InvalidOptionError, WebSocketClosedError } from "../errors.js";
+import { Factory } from "../protocol.js";
 import type { Reactor } from "../reactor.js";
-import { buildClientRequest, DEFAULT_MAX_HANDSHAKE_HEAD_SIZE, parseHandshakeResponse, validateServerResponse } from "../protocols/websocket/handshake.js";
-import type { ClientHandshakeOptions, ClientHandshakeRequest } from "../protocols/websocket/handshake.js";
+import { WebSocketClientHandshake } from "../protocols/websocket/client-handshake.js";
+import type { ClientHandshakeOptions } from "../protocols/websocket/handshake.js";
 import type { PerMessageDeflateOptions } from "../protocols/websocket/permessage-deflate.js";
 import { CloseCode } from "../protocols/websocket/close-codes.js";
-import { WebSocketProtocol } from "../protocols/websocket/websocket-protocol.js";
-import type { WebSocketCloseInfo, WebSocketProtocolOptions } from "../protocols/websocket/websocket-protocol.js";
+import type { WebSocketCloseInfo, WebSocketProtocol, WebSocketProtocolOptions } from "../protocols/websocket/websocket-protocol.js";
 
 /** The default time for connecting and the opening handshake together: 30 s. */
 export const DEFAULT_WEBSOCKET_CONNECT_TIMEOUT_MS = 30_000;
@@ -137,82 +135,6 @@ export class WebSocketClientConnection {
 }
 
 /**
- * The client side of the opening handshake: writes the upgrade request, checks the 101
- * response, then hands the transport to a `WebSocketProtocol` (bytes after the head included).
- */
-export class WebSocketClientHandshake extends Protocol {
-  /** Fires with the open connection, or fails with the handshake's or the connection's error. */
-  readonly ready = new Deferred<WebSocketClientConnection>();
-  private ws: WebSocketProtocol | null = null;
-  private received: Buffer = Buffer.alloc(0);
-  private request: ClientHandshakeRequest | null = null;
-
-  /**
-   * @param handshake - the upgrade request's options.
-   * @param protocolOptions - the WebSocket's options (role client).
-   * @param maxHeadSize - the largest response head accepted.
-   */
-  constructor(
-    private readonly handshake: ClientHandshakeOptions,
-    private readonly protocolOptions: WebSocketProtocolOptions,
-    private readonly maxHeadSize = DEFAULT_MAX_HANDSHAKE_HEAD_SIZE,
-  ) {
-    super();
-  }
-
-  override connectionMade(): void {
-    try {
-      this.request = buildClientRequest(this.handshake);
-    } catch (error) {
-      this.ready.errback(error);
-      this.transport.abortConnection();
-      return;
-    }
-    this.transport.write(this.request.request);
-  }
-
-  override dataReceived(data: Uint8Array): void {
-    const ws = this.ws;
-    if (ws !== null) {
-      ws.dataReceived(data);
-      return;
-    }
-    const request = this.request;
-    if (request === null || this.ready.called) return;
-    this.received = this.received.length === 0 ? Buffer.from(data) : Buffer.concat([this.received, data]);
-    let opened: WebSocketProtocol;
-    let rest: Uint8Array;
-    try {
-      const head = parseHandshakeResponse(this.received, this.maxHeadSize);
-      if (head === null) return;
-      const result = validateServerResponse(head, request);
-      opened = new WebSocketProtocol({ ...this.protocolOptions, perMessageDeflate: result.perMessageDeflate, protocol: result.protocol });
-      rest = this.received.subarray(head.headLength);
-    } catch (error) {
-      this.ready.errback(error);
-      this.transport.abortConnection();
-      return;
-    }
-    this.received = Buffer.alloc(0);
-    this.ws = opened;
-    const connection = new WebSocketClientConnection(opened);
-    void opened.whenClosed().then((info) => connection.setCloseInfo(info));
-    opened.makeConnection(this.transport);
-    this.ready.callback(connection);
-    if (rest.length > 0) opened.dataReceived(rest);
-  }
-
-  override connectionLost(reason: Error): void {
-    const ws = this.ws;
-    if (ws !== null) {
-      ws.connectionLost(reason);
-      return;
-    }
-    if (!this.ready.called) this.ready.errback(new ConnectionLost("the connection closed during the WebSocket handshake", { cause: reason }));
-  }
-}
-
-/**
  * Opens a WebSocket connection.
  * @param reactor - the reactor to connect with (NodeReactor, or a fake).
  * @param url - a `ws:` or `wss:` URL.
@@ -260,12 +182,17 @@ export async function websocketConnect(reactor: Reactor, url: string | URL, opti
     .connect(
       endpoint,
       Factory.forProtocol(() => {
-        const client = new WebSocketClientHandshake(handshake, protocolOptions, options.maxHandshakeHeadSize);
+        const client = new WebSocketClientHandshake(handshake, protocolOptions, undefined, options.maxHandshakeHeadSize);
         attempt.client = client;
         return client;
       }),
     )
     .addCallback((protocol) => protocol.ready)
+    .addCallback((ws) => {
+      const connection = new WebSocketClientConnection(ws);
+      void ws.whenClosed().then((info) => connection.setCloseInfo(info));
+      return connection;
+    })
     .addTimeout(timeoutMs, reactor)
     .addErrback((error: unknown) => {
       const client = attempt.client;

@@ -9,13 +9,16 @@
 import { Buffer } from "node:buffer";
 
 import type { Awaitable } from "../deferred.js";
-import { WebSocketClosedError, WebSocketHandshakeError } from "../errors.js";
-import { acceptUpgradeRequest } from "../protocols/websocket/handshake.js";
+import { WebSocketClosedError } from "../errors.js";
+import { negotiateWebSocket } from "../protocols/websocket/websocket-upgrade.js";
+import type { WebSocketUpgradeOptions } from "../protocols/websocket/websocket-upgrade.js";
 import type { PerMessageDeflateOptions } from "../protocols/websocket/permessage-deflate.js";
 import { DEFAULT_MAX_QUEUED_MESSAGES, WebSocketProtocol } from "../protocols/websocket/websocket-protocol.js";
 import type { WebSocketProtocolOptions } from "../protocols/websocket/websocket-protocol.js";
 import { CloseCode } from "../protocols/websocket/close-codes.js";
 import { RequestHandler } from "./request-handler.js";
+
+function ignore(): void {}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
@@ -169,9 +172,10 @@ export class WebSocketHandler extends RequestHandler {
     else if (message instanceof Uint8Array) data = message;
     else data = JSON.stringify(message);
     ws.send(data);
-    const p = ws.drained();
-    p.catch(() => {});
-    return p;
+    const drained = ws.drained();
+    // Only a write that has to wait can fail later; nobody need await it, so that is no crash.
+    if (!ws.writable) drained.catch(ignore);
+    return drained;
   }
 
   /**
@@ -201,47 +205,29 @@ export class WebSocketHandler extends RequestHandler {
    * @param args - the path arguments, for `open`.
    */
   override get(...args: string[]): void {
-    const http = this.request.http;
-    const headers = http.headers;
-    const upgrade = headers.getAll("upgrade").join(",").toLowerCase();
-    if (!upgrade.split(",").some((t) => t.trim() === "websocket")) {
-      this.setStatus(400);
-      void this.finish('Can "Upgrade" only to "WebSocket".');
+    const options: WebSocketUpgradeOptions = {
+      protocols: (offered) => this.selectSubprotocol(offered),
+      perMessageDeflate: this.getCompressionOptions() ?? false,
+      checkOrigin: (origin) => this.checkOrigin(origin),
+      socket: {},
+    };
+    if (this.maxMessageSize !== undefined) options.socket!.maxPayload = this.maxMessageSize;
+    if (this.pingIntervalMs !== undefined) options.socket!.pingIntervalMs = this.pingIntervalMs;
+    if (this.pingTimeoutMs !== undefined) options.socket!.pingTimeoutMs = this.pingTimeoutMs;
+    if (this.maxBufferedAmount !== undefined) options.socket!.maxBufferedAmount = this.maxBufferedAmount;
+    // The same decision as a callback-style server's (`upgradeWebSocket`), answered through
+    // the handler so that its headers and cookies go out with the refusal.
+    const decision = negotiateWebSocket(this.request.http, this.clock, options);
+    if (!decision.accepted) {
+      this.setStatus(decision.status);
+      for (const [name, value] of decision.headers) this.setHeader(name, value);
+      void this.finish(decision.message);
       return;
     }
-    if (!http.upgrade) {
-      this.setStatus(400);
-      void this.finish('"Connection" must be "Upgrade".');
-      return;
-    }
-    const origin = headers.get("origin");
-    if (origin !== undefined && !this.checkOrigin(origin)) {
-      this.setStatus(403);
-      void this.finish("Cross origin websockets not allowed");
-      return;
-    }
-    let handshake;
-    try {
-      handshake = acceptUpgradeRequest(
-        { method: http.method, versionMajor: 1, versionMinor: http.versionMinor, headers },
-        { protocols: (offered) => this.selectSubprotocol(offered), perMessageDeflate: this.getCompressionOptions() ?? false },
-      );
-    } catch (error) {
-      if (!(error instanceof WebSocketHandshakeError)) throw error;
-      this.setStatus(error.status === 0 ? 400 : error.status);
-      if (error.status === 426) this.setHeader("Sec-WebSocket-Version", "13");
-      void this.finish(error.message);
-      return;
-    }
-    const options: WebSocketProtocolOptions = { role: "server", clock: this.clock, perMessageDeflate: handshake.perMessageDeflate, protocol: handshake.protocol };
-    if (this.maxMessageSize !== undefined) options.maxPayload = this.maxMessageSize;
-    if (this.pingIntervalMs !== undefined) options.pingIntervalMs = this.pingIntervalMs;
-    if (this.pingTimeoutMs !== undefined) options.pingTimeoutMs = this.pingTimeoutMs;
-    if (this.maxBufferedAmount !== undefined) options.maxBufferedAmount = this.maxBufferedAmount;
-    const socket = new HandlerWebSocket(this, args, options);
+    const socket = new HandlerWebSocket(this, args, decision.options);
     this.socket = socket;
     const fields: string[] = [];
-    for (const [name, value] of handshake.responseHeaders) fields.push(name, value);
+    for (const [name, value] of decision.responseHeaders) fields.push(name, value);
     this.markUpgraded();
     this.httpResponse.upgrade(socket, fields);
   }

@@ -271,7 +271,8 @@ export class ArtilleryEngine {
    */
   createScenario(spec: ArtilleryScenarioSpec, events: ArtilleryEvents): (context: ArtilleryContext, callback: ArtilleryCallback) => void {
     const prepared = this.prepare({ ...this.defaults, ...(spec.wirelab ?? {}) });
-    // Artillery would see a rejection nobody awaited before the first virtual user as a crash.
+    // Handled by each virtual user; until the first arrives, an unhandled rejection would end
+    // Artillery's worker thread.
     prepared.catch(() => {});
     return (context, callback) => {
       events.emit("started");

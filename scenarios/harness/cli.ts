@@ -90,11 +90,12 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
     io.log(`  module: ${url}`);
     const loads = [s.generator === undefined ? null : "generator", "client", s.autocannon === undefined ? null : "autocannon"].filter((x) => x !== null);
     io.log(`  loads: ${loads.join(", ")}${s.generator === undefined ? "" : " (generator by default)"}`);
+    const width = Math.max(9, ...s.styles.map((style) => style.name.length));
     for (const style of s.styles) {
       const kind = styleKind(style);
       const why = kind === "command" ? commandUnavailable(style as CommandStyle) : null;
       const where = kind === "wirelab" ? "wirelab, also --sim" : kind === "node" ? "raw Node" : "command";
-      io.log(`  ${style.name.padEnd(9)} ${style.description ?? ""} [${where}]${why === null ? "" : ` (unavailable: ${why})`}`);
+      io.log(`  ${style.name.padEnd(width)} ${style.description ?? ""} [${where}]${why === null ? "" : ` (unavailable: ${why})`}`);
     }
     if (s.compare.length > 0) io.log(`  compares: ${s.compare.map(([a, b]) => `${a} vs ${b}`).join(", ")}`);
   }

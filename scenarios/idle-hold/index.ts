@@ -9,6 +9,7 @@
 
 import { defineScenario } from "wirelab/bench";
 import { serveEcho } from "../tcp-echo/async.js";
+import { startNetEchoAsync } from "../tcp-echo/baseline-async.js";
 import { startNetEcho } from "../tcp-echo/baseline.js";
 import { listenEcho } from "../tcp-echo/callback.js";
 import { idleGenerator, PROBE } from "./idle-load.js";
@@ -28,6 +29,7 @@ export default defineScenario({
     { name: "callback", description: "wirelab Protocol (echo, idle)", listen: listenEcho },
     { name: "async", description: "wirelab serve() handler (a pending read per connection)", listen: serveEcho },
     { name: "baseline", description: "raw node:net", node: startNetEcho },
+    { name: "baseline-async", description: "node:net with for await (an iterator waiting per connection)", node: startNetEchoAsync },
   ],
   client: {
     async operation(conn, ctx) {
@@ -40,6 +42,7 @@ export default defineScenario({
   compare: [
     ["callback", "baseline"],
     ["async", "baseline"],
+    ["async", "baseline-async"],
     ["async", "callback"],
   ],
   defaultConnections: IDLE_HOLD_DEFAULT_CONNECTIONS,

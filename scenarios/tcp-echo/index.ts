@@ -10,6 +10,7 @@
 import { defineScenario, pythonPeer, RequestWorkload, TcpEchoClient } from "wirelab/bench";
 import { serveEcho } from "./async.js";
 import { startNetEcho } from "./baseline.js";
+import { startNetEchoAsync } from "./baseline-async.js";
 import { listenEcho } from "./callback.js";
 import { ECHO_PAYLOAD_SIZE, echoPayload } from "./payload.js";
 
@@ -24,6 +25,7 @@ export default defineScenario({
     { name: "callback", description: "wirelab Protocol (dataReceived → transport.write)", listen: listenEcho },
     { name: "async", description: "wirelab serve() handler (for await … conn.write)", listen: serveEcho },
     { name: "baseline", description: "raw node:net", node: startNetEcho },
+    { name: "baseline-async", description: "node:net with for await … socket.write (Node's own async)", node: startNetEchoAsync },
     pythonPeer({ name: "twisted", script: peer("twisted_tcp_echo.py"), module: "twisted", description: "Twisted Protocol (peer)" }),
     pythonPeer({ name: "tornado", script: peer("tornado_tcp_echo.py"), module: "tornado", description: "Tornado TCPServer (peer)" }),
   ],
@@ -44,6 +46,7 @@ export default defineScenario({
     ["async", "callback"],
     ["callback", "baseline"],
     ["async", "baseline"],
+    ["async", "baseline-async"],
     ["twisted", "baseline"],
     ["tornado", "baseline"],
   ],

@@ -1,13 +1,13 @@
 /**
  * ws-broadcast, callback style: an `HttpServerFactory` whose handler upgrades each request
- * (`response.upgrade`) to a `WebSocketProtocol`: subscribers join the hub when open, and each
+ * (`upgradeWebSocket`) to a `WebSocketProtocol`: subscribers join the hub when open, and each
  * message of the publisher is framed once (`FrameWriter.prepare`) and written to every
  * subscriber.
  *
  * @module
  */
 
-import { acceptUpgradeRequest, FrameWriter, HttpServerFactory, WebSocketHandshakeError, WebSocketProtocol } from "wirelab";
+import { FrameWriter, HttpServerFactory, upgradeWebSocket, WebSocketProtocol } from "wirelab";
 import type { Clock, HttpRequest, HttpResponse, ListeningPort, Reactor, WebSocketProtocolOptions } from "wirelab";
 import { PUBLISH_PATH } from "./broadcast-message.js";
 
@@ -72,27 +72,15 @@ export class PublisherSocket extends WebSocketProtocol {
 
 /**
  * The callback-style server factory: `GET /publish` upgrades to the publisher, any other path
- * to a subscriber; a request that is not a WebSocket upgrade gets 400.
+ * to a subscriber. `upgradeWebSocket` answers a request it cannot upgrade (400, or 426 with
+ * `Sec-WebSocket-Version: 13`).
  * @param clock - the reactor's clock.
  * @param hub - the hub (a fresh one by default).
  * @returns the factory.
  */
 export function broadcastFactory(clock: Clock, hub: BroadcastHub = new BroadcastHub()): HttpServerFactory {
   return new HttpServerFactory(clock, (request: HttpRequest, response: HttpResponse) => {
-    let handshake;
-    try {
-      handshake = acceptUpgradeRequest({ method: request.method, versionMajor: 1, versionMinor: request.versionMinor, headers: request.headers }, { perMessageDeflate: false });
-    } catch (error) {
-      if (!(error instanceof WebSocketHandshakeError)) throw error;
-      response.writeHead(error.status === 0 ? 400 : error.status);
-      response.end(error.message);
-      return;
-    }
-    const options: WebSocketProtocolOptions = { role: "server", clock };
-    const ws = request.path === PUBLISH_PATH ? new PublisherSocket(hub, options) : new SubscriberSocket(hub, options);
-    const fields: string[] = [];
-    for (const [name, value] of handshake.responseHeaders) fields.push(name, value);
-    response.upgrade(ws, fields);
+    upgradeWebSocket(request, response, clock, (options) => (request.path === PUBLISH_PATH ? new PublisherSocket(hub, options) : new SubscriberSocket(hub, options)));
   });
 }
 

@@ -11,8 +11,9 @@
  * One operation is one delivery (one message received by one subscriber); its latency counts
  * from the message's intended publish time to the receipt, on the machine-wide monotonic clock,
  * so subscribers in every worker time every message. Subscribers are lean raw-TCP clients that
- * parse the server's frames minimally. Every style sets TCP_NODELAY on subscriber connections,
- * as `ws` and Tornado do (wirelab's `WebSocketHandler` does it on every upgraded connection).
+ * parse the server's frames minimally. Every style has TCP_NODELAY on subscriber connections,
+ * as `ws` and Tornado do (the callback style sets it in `onOpen`; wirelab's `WebSocketHandler`
+ * sets it itself).
  * `extra.published` counts messages published in the window.
  *
  * The client workload (`broadcast-client.ts`, wirelab's WebSocket client) is what `--sim` runs.

@@ -365,6 +365,23 @@ describe("SimNetwork: running", () => {
     expect(clients[0]!.events).toEqual(["made", "lost:ConnectionDone"]);
     expect(() => a.stop()).toThrow(ReactorStateError);
   });
+
+  it("stopping a host closes both ends of a connection it made to itself at once", async () => {
+    const net = new SimNetwork({ chunking: wholeWrites() });
+    const h = net.host("10.0.0.1");
+    const servers: Recorder[] = [];
+    const clients: Recorder[] = [];
+    await h.listen("tcp:80", recorderFactory(() => new Recorder(), servers));
+    h.connect("tcp:127.0.0.1:80", recorderFactory(() => new Recorder(), clients)).addErrback(() => undefined);
+    await net.runUntilIdle();
+    let during: string[] = [];
+    h.addSystemEventTrigger("during", "shutdown", () => {
+      during = [servers[0]!.reason?.constructor.name ?? "open", clients[0]!.reason?.constructor.name ?? "open"];
+    });
+    h.stop().addErrback(() => undefined);
+    await net.runUntilIdle();
+    expect(during).toEqual(["ConnectionLost", "ConnectionLost"]);
+  });
 });
 
 describe("SimNetwork: write-buffer options", () => {

@@ -71,6 +71,23 @@ describe("analyze", () => {
     expect(tcp).toEqual(new Set(["async/callback", "callback/baseline", "async/baseline", "twisted/baseline", "tornado/baseline"]));
   });
 
+  it("makes the comparison a scenario declares with a new style (Node's own async) and no other", () => {
+    // The fixture's tcp-echo baseline runs, relabelled as a slower baseline-async style, and
+    // the scenario's declaration extended with async vs baseline-async.
+    const nodeAsync = results.points
+      .filter((p) => p.scenario === "tcp-echo" && p.style === "baseline")
+      .map((p) => ({ ...p, style: "baseline-async", throughput: p.throughput * 0.7 }));
+    const scenarios = (results.scenarios ?? []).map((s) =>
+      s.name === "tcp-echo" ? { ...s, comparisons: [...s.comparisons, { subject: "async", reference: "baseline-async" }] } : s,
+    );
+    const withNodeAsync = analyze([{ ...results, scenarios, points: [...results.points, ...nodeAsync] }]);
+    const at100 = withNodeAsync.comparisons.filter((c) => c.series === "tcp-echo|real|closed" && c.connections === 100 && c.reference === "baseline-async");
+    expect(at100.map((c) => c.subject)).toEqual(["async"]);
+    expect(at100[0]?.throughputRatio?.estimate).toBeGreaterThan(1);
+    // Only what was declared: baseline-async is nobody's subject.
+    expect(withNodeAsync.comparisons.some((c) => c.subject === "baseline-async")).toBe(false);
+  });
+
   it("reports SLO capacity and scaling exponents", () => {
     const cap = model.slo?.capacities.find((c) => c.series === "tcp-echo|real|closed" && c.style === "callback");
     expect(cap).toMatchObject({ maxConnections: 100, firstMiss: 1000, censored: false });

@@ -16,8 +16,9 @@ import {
   succeed,
   trackUnhandledErrors,
 } from "../../runtime/deferred.js";
+import type { DeferredListEntry } from "../../runtime/deferred.js";
 import type { UnhandledErrorInDeferred } from "../../runtime/errors.js";
-import { AllFailedError, AlreadyCalledError, CancelledError, FirstError, InvalidOptionError, NotHeldError, QueueOverflowError, QueueUnderflowError, TimeoutError } from "../../runtime/errors.js";
+import { AllFailedError, AlreadyCalledError, CancelledError, CancellerFailedError, FirstError, InvalidOptionError, NotHeldError, QueueOverflowError, QueueUnderflowError, TimeoutError } from "../../runtime/errors.js";
 import { Clock } from "../../fakes/clock.js";
 
 type Outcome = { state: "pending" } | { state: "ok"; value: unknown } | { state: "failed"; error: unknown };
@@ -452,33 +453,6 @@ describe("pause and unpause", () => {
     expect(d.paused).toBe(false);
   });
 
-  it("stops the chain when a callback pauses its own Deferred", () => {
-    const d = new Deferred<number>();
-    const seen: string[] = [];
-    d.addCallback((n) => {
-      seen.push("a");
-      d.pause();
-      return n;
-    }).addCallback((n) => {
-      seen.push("b");
-      return n;
-    });
-    d.callback(1);
-    expect(seen).toEqual(["a"]);
-    d.unpause();
-    expect(seen).toEqual(["a", "b"]);
-  });
-
-  it("ignores an unpause without a pause, even while waiting on another Deferred", () => {
-    const inner = new Deferred<number>();
-    const outer = succeed(0).addCallback(() => inner);
-    const result = watch(outer);
-    outer.unpause();
-    expect(result.current.state).toBe("pending");
-    inner.callback(3);
-    expect(valueOf(result)).toBe(3);
-  });
-
   it("unpausing an unfired Deferred runs nothing", () => {
     const d = new Deferred<number>();
     let ran = false;
@@ -596,6 +570,257 @@ describe("cancel", () => {
       .addCallback((n) => n * 2);
     outer.cancel();
     expect(valueOf(watch(outer))).toBe(-2);
+  });
+});
+
+describe("cancelling several at once: a canceller that throws", () => {
+  /** A Deferred whose canceller throws `error` and does not fire it. */
+  const throwing = (error: Error): Deferred<number> =>
+    new Deferred<number>(() => {
+      throw error;
+    });
+
+  /** The reported errors, each a CancellerFailedError around a canceller's own error. */
+  function reportedCancellerErrors(): unknown[] {
+    return flushUnhandledErrors().map((e) => {
+      expect(e.cause).toBeInstanceOf(CancellerFailedError);
+      expect((e.cause as CancellerFailedError).code).toBe("WL_ERR_CANCELLER_FAILED");
+      return (e.cause as CancellerFailedError).cause;
+    });
+  }
+
+  it("DeferredList.cancel() reports it, still cancels every other member, returns, and the list fires", () => {
+    const boom = new Error("boom");
+    const before = new Deferred<number>();
+    const bad = throwing(boom);
+    const after = new Deferred<number>();
+    const list = DeferredList([before, bad, after], { consumeErrors: true });
+    const result = watch(list);
+    expect(() => list.cancel()).not.toThrow();
+    expect(before.called && after.called).toBe(true);
+    expect(bad.called).toBe(false);
+    // Its members' cancellation left one of them unfired: the list fails like any cancelled Deferred.
+    expect(failedWith(result)).toBeInstanceOf(CancelledError);
+    expect(reportedCancellerErrors()).toEqual([boom]);
+    bad.callback(1); // its late outcome goes nowhere
+  });
+
+  it("gatherResults: the same, and the gather fails with the first CancelledError", () => {
+    const boom = new Error("boom");
+    const bad = throwing(boom);
+    const other = new Deferred<number>();
+    const gathered = gatherResults([bad, other], true);
+    const result = watch(gathered);
+    expect(() => gathered.cancel()).not.toThrow();
+    const error = failedWith(result);
+    expect(error).toBeInstanceOf(FirstError);
+    expect((error as FirstError).index).toBe(1);
+    expect((error as FirstError).cause).toBeInstanceOf(CancelledError);
+    expect(reportedCancellerErrors()).toEqual([boom]);
+    bad.callback(1);
+  });
+
+  it("addTimeout on a list: the timeout fires, clock.advance does not throw, every member is cancelled", () => {
+    const clock = new Clock();
+    const boom = new Error("boom");
+    const bad = throwing(boom);
+    const other = new Deferred<number>();
+    const list = DeferredList([bad, other], { consumeErrors: true }).addTimeout(100, clock);
+    const result = watch(list);
+    expect(() => clock.advance(100)).not.toThrow();
+    expect(other.called).toBe(true);
+    expect(failedWith(result)).toBeInstanceOf(TimeoutError);
+    expect(reportedCancellerErrors()).toEqual([boom]);
+    bad.callback(1);
+  });
+
+  it("race: a loser whose canceller throws is reported, the others are cancelled, the winner is delivered", () => {
+    const boom = new Error("boom");
+    const winner = new Deferred<number>();
+    const bad = throwing(boom);
+    const other = new Deferred<number>();
+    const result = watch(race([winner, bad, other]));
+    winner.callback(7);
+    expect(valueOf(result)).toEqual([0, 7]);
+    expect(other.called).toBe(true);
+    expect(reportedCancellerErrors()).toEqual([boom]);
+    bad.callback(1);
+  });
+
+  it("a single Deferred's canceller that throws still throws from cancel(), as in Twisted", () => {
+    const boom = new Error("boom");
+    const d = throwing(boom);
+    expect(() => d.cancel()).toThrow(boom);
+    expect(d.called).toBe(false);
+  });
+});
+
+/**
+ * One test per row of the table "Deferred: differences from Twisted" in runtime/README.md; the
+ * differential test against Twisted itself (deferred-twisted.integration.test.ts) checks that
+ * the table is complete.
+ */
+describe("differences from Twisted (runtime/README.md)", () => {
+  it("pause() while the chain runs stops it before the next callback", () => {
+    const d = new Deferred<number>();
+    const seen: string[] = [];
+    d.addCallback((n) => {
+      seen.push("a");
+      d.pause();
+      return n;
+    }).addCallback((n) => {
+      seen.push("b");
+      return n;
+    });
+    d.callback(1);
+    expect(seen).toEqual(["a"]); // Twisted: ["a", "b"]
+    d.unpause();
+    expect(seen).toEqual(["a", "b"]);
+  });
+
+  it("a callback that returns a Deferred whose chain is still running waits for the end of that chain", () => {
+    const d0 = new Deferred<string>();
+    const d1 = new Deferred<number>();
+    const seen: unknown[] = [];
+    d1.addCallback(() => d0).addCallback((v) => seen.push(["d1 got", v]));
+    d0.addCallback(() => {
+      d1.callback(0); // d1's callback returns d0, whose callback is running right now
+      return "final";
+    }).addCallback((v) => {
+      seen.push(["d0 next", v]);
+      return v;
+    });
+    d0.callback("first");
+    // Twisted hands d1 the value d0's running callback was given: ["d1 got", "first"] first.
+    expect(seen).toEqual([
+      ["d0 next", "final"],
+      ["d1 got", "final"],
+    ]);
+  });
+
+  it("a callback that returns its own Deferred fails the chain with TypeError", () => {
+    const d = new Deferred<number>();
+    d.addCallback(() => d);
+    const result = watch(d);
+    d.callback(1);
+    expect(failedWith(result)).toBeInstanceOf(TypeError); // Twisted: a warning, then stuck for good
+  });
+
+  it("unpause() without a pause() does nothing, even on a Deferred waiting on another", () => {
+    const plain = new Deferred<number>();
+    plain.unpause(); // Twisted: the pause count goes to -1, and the Deferred acts paused
+    plain.callback(1);
+    expect(valueOf(watch(plain))).toBe(1);
+
+    const inner = new Deferred<number>();
+    const outer = succeed(0).addCallback(() => inner);
+    const result = watch(outer);
+    outer.unpause(); // Twisted: wakes outer, whose callbacks then get `inner` itself
+    expect(result.current.state).toBe("pending");
+    inner.callback(3);
+    expect(valueOf(result)).toBe(3);
+  });
+
+  it("an inner Deferred hands its result to a paused outer one, and its own later callbacks still run", () => {
+    const inner = new Deferred<number>();
+    const outer = succeed(0).addCallback(() => inner);
+    const later: unknown[] = [];
+    inner.addCallback((v) => {
+      later.push(v);
+      return v;
+    });
+    outer.pause();
+    inner.callback(5);
+    expect(later).toEqual([undefined]); // Twisted: [] (it stops after the hand-over), for good
+    const result = watch(outer);
+    expect(result.current.state).toBe("pending");
+    outer.unpause();
+    expect(valueOf(result)).toBe(5);
+  });
+
+  it("cancelling a list that its members' cancellation does not fire fails it with CancelledError", () => {
+    const member = succeed(1);
+    member.pause(); // fired, but its result is held: cancel() cannot reach it
+    const list = DeferredList([member]);
+    const result = watch(list);
+    list.cancel();
+    expect(failedWith(result)).toBeInstanceOf(CancelledError); // Twisted: still waiting
+    member.unpause();
+  });
+
+  it("cancelling a list that fired and waits on a Deferred a callback returned cancels that Deferred", () => {
+    let cancelled = false;
+    const inner = new Deferred<number>(() => {
+      cancelled = true;
+    });
+    const list = DeferredList([succeed(1)]).addCallback(() => inner);
+    const result = watch(list);
+    list.cancel();
+    expect(cancelled).toBe(true); // Twisted: nothing happens once the list has fired
+    expect(failedWith(result)).toBeInstanceOf(CancelledError);
+  });
+
+  it("a cancellation that comes back to a Deferred being cancelled stops there", () => {
+    let cancellerRuns = 0;
+    const d: Deferred<number> = new Deferred<number>(() => {
+      cancellerRuns++;
+      d.cancel(); // Twisted: recurses until RecursionError
+    });
+    const result = watch(d);
+    d.cancel();
+    expect(cancellerRuns).toBe(1);
+    expect(failedWith(result)).toBeInstanceOf(CancelledError);
+
+    // A member waiting on its own list: cancelling the list comes back to it through the member.
+    const member = succeed(0);
+    const list = DeferredList([member, new Deferred<number>()], { consumeErrors: true });
+    const memberResult = watch(member.addCallback(() => list));
+    expect(() => list.cancel()).not.toThrow(); // before: RangeError, the stack overflowed
+    // The list fired with its entries, and handed them to the member waiting on it.
+    const entries = valueOf(memberResult) as DeferredListEntry<number>[];
+    expect(entries[0]).toEqual([true, 0]);
+    expect(entries[1]![1]).toBeInstanceOf(CancelledError);
+  });
+
+  it("cancelling Deferreds that wait on one another in a cycle throws TypeError", () => {
+    const a = new Deferred<number>();
+    const b = new Deferred<number>();
+    a.addCallback(() => b);
+    b.addCallback(() => a);
+    a.callback(0);
+    b.callback(0);
+    expect(a.paused && b.paused).toBe(true);
+    expect(() => a.cancel()).toThrow(TypeError); // Twisted: RecursionError
+  });
+
+  it("race([]) fails at once with AllFailedError", () => {
+    const error = failedWith(watch(race([])));
+    expect(error).toBeInstanceOf(AllFailedError); // Twisted's race: never fires
+    expect((error as AllFailedError).errors).toEqual([]);
+  });
+
+  it("an errback that returns an error recovers with it as a value; rethrowing keeps the chain failing", () => {
+    const err = new Error("x");
+    const recovered = fail<number>(err).addErrback((e) => e);
+    expect(valueOf(watch(recovered))).toBe(err); // Twisted: returning the Failure keeps it failing
+    const still = fail<number>(err).addErrback((e) => {
+      throw e;
+    });
+    expect(failedWith(watch(still))).toBe(err);
+  });
+
+  it("callback() with a Deferred throws TypeError", () => {
+    const d = new Deferred<unknown>();
+    expect(() => d.callback(new Deferred())).toThrow(TypeError); // Twisted: AssertionError
+  });
+
+  it("addTimeout counts milliseconds on the clock it is given", () => {
+    const clock = new Clock();
+    const result = watch(new Deferred<number>().addTimeout(1500, clock)); // Twisted: seconds
+    clock.advance(1499);
+    expect(result.current.state).toBe("pending");
+    clock.advance(1);
+    expect(failedWith(result)).toBeInstanceOf(TimeoutError);
   });
 });
 

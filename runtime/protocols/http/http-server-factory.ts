@@ -6,10 +6,11 @@
  * @module
  */
 
+import { Deferred } from "../../deferred.js";
 import { InvalidOptionError } from "../../errors.js";
 import type { Address } from "../../protocol.js";
 import { Factory } from "../../protocol.js";
-import type { Clock } from "../../reactor.js";
+import type { Clock, DelayedCall, Reactor, TriggerHandle } from "../../reactor.js";
 import { HttpDateCache } from "./http-date.js";
 import type { HttpRequest } from "./http-request.js";
 import type { HttpResponse } from "./http-response.js";
@@ -28,6 +29,11 @@ export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
  * buffer, as `node:http` does.
  */
 export const DEFAULT_MAX_PENDING_RESPONSE_BYTES = 64 * 1024;
+/**
+ * Default of {@link HttpServerOptions.shutdownTimeout}: 10 s, time for a slow response or a
+ * WebSocket closing handshake (whose own timeout is 5 s) to finish, short enough for a deploy.
+ */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /**
  * Handles one request. Called as soon as the request's head is parsed; answer through
@@ -75,6 +81,12 @@ export interface HttpServerOptions extends RequestParserOptions {
    */
   maxPendingResponseBytes?: number;
   /**
+   * How long {@link HttpServerFactory.shutdown} lets requests in flight and WebSocket closing
+   * handshakes finish before it aborts the connections still open; 0 aborts them at once.
+   * @defaultValue {@link DEFAULT_SHUTDOWN_TIMEOUT_MS} (10000)
+   */
+  shutdownTimeout?: number;
+  /**
    * Receives the errors the server survives: a handler that threw (wrapped in
    * `HandlerFailedError`, `WL_ERR_HANDLER_FAILED`), a response used out of order.
    * @defaultValue writes the error to `console.error`
@@ -82,7 +94,7 @@ export interface HttpServerOptions extends RequestParserOptions {
   onError?: (error: Error) => void;
 }
 
-function timeoutOption(options: HttpServerOptions, key: "headersTimeout" | "bodyTimeout" | "keepAliveTimeout", fallback: number): number {
+function timeoutOption(options: HttpServerOptions, key: "headersTimeout" | "bodyTimeout" | "keepAliveTimeout" | "shutdownTimeout", fallback: number): number {
   const value = options[key];
   if (value === undefined) return fallback;
   if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
@@ -97,7 +109,9 @@ const defaultOnError = (error: Error): void => {
 
 /**
  * Serves HTTP/1.1 with a handler: keep-alive, pipelining (answered in order), chunked bodies
- * both ways, `Expect: 100-continue`, limits and timeouts, protocol upgrades.
+ * both ways, `Expect: 100-continue`, limits and timeouts, protocol upgrades, and a graceful
+ * shutdown ({@link HttpServerFactory.shutdown}) that `reactor.stop()` runs by itself when the
+ * clock given is the reactor.
  *
  * @example
  * ```ts
@@ -132,12 +146,20 @@ export class HttpServerFactory extends Factory<HttpServerProtocol> {
   readonly parserOptions: RequestParserOptions;
   /** @internal The `Date` line, formatted once per second for all connections. */
   readonly dateCache: HttpDateCache;
+  /** See {@link HttpServerOptions.shutdownTimeout}. */
+  readonly shutdownTimeout: number;
   /**
    * When true, each connection closes after its current response (`Connection: close`) and
-   * idle ones close at their next timer: set it to drain the server before stopping.
+   * idle ones close at their next timer. `shutdown()` sets it (and closes idle ones at once).
    */
   closing = false;
   private readonly onError: (error: Error) => void;
+  /** The open connections, upgraded ones included. */
+  private readonly open = new Set<HttpServerProtocol>();
+  /** Set by `shutdown()`: whoever waits for the last connection to close. */
+  private drainWaiters: Deferred<void>[] | null = null;
+  private deadline: DelayedCall | null = null;
+  private shutdownTrigger: TriggerHandle | null = null;
 
   /**
    * @param clock - the reactor (or a fake clock): time for timeouts and `Date`.
@@ -158,6 +180,7 @@ export class HttpServerFactory extends Factory<HttpServerProtocol> {
       throw new InvalidOptionError("maxPendingResponseBytes", `must be an integer >= 0, got ${String(pending)}`);
     }
     this.maxPendingResponseBytes = pending;
+    this.shutdownTimeout = timeoutOption(options, "shutdownTimeout", DEFAULT_SHUTDOWN_TIMEOUT_MS);
     const parserOptions: RequestParserOptions = {};
     for (const key of ["maxRequestLineLength", "maxHeaderSize", "maxHeaderCount", "maxBodySize", "maxChunkLineLength", "maxBufferedBytes"] as const) {
       const value = options[key];
@@ -168,8 +191,98 @@ export class HttpServerFactory extends Factory<HttpServerProtocol> {
     this.onError = options.onError ?? defaultOnError;
   }
 
+  /** A protocol for a new connection (which closes at once while the server shuts down). */
   override buildProtocol(_addr: Address): HttpServerProtocol {
     return new HttpServerProtocol(this);
+  }
+
+  /** True from `shutdown()` on: new connections are closed at once. */
+  get shuttingDown(): boolean {
+    return this.drainWaiters !== null;
+  }
+
+  /**
+   * Shuts the server down gracefully, as Node's `server.close()` with
+   * `closeIdleConnections()`, or Tornado's `stop()` with `close_all_connections()`: no new
+   * connection is served (one offered is closed at once; stop the port's listening to refuse it
+   * at the socket), idle keep-alive connections close now, a request in flight is answered
+   * (with `Connection: close` if its head has not gone yet) and its connection closed after it,
+   * a connection upgraded to a WebSocket gets a close frame with 1001 (Going Away); whatever is
+   * still open after `timeoutMs` is aborted. A request never starts after this: pipelined ones
+   * behind the current response are not read.
+   *
+   * When the factory's clock is a reactor, listening with it registers this as a `before
+   * shutdown` trigger, so `reactor.stop()` drains the server before it closes the connections.
+   *
+   * @param timeoutMs - the deadline, in milliseconds on the factory's clock.
+   * @defaultValue timeoutMs the `shutdownTimeout` option
+   * @returns a Deferred that fires once every connection is closed.
+   */
+  shutdown(timeoutMs: number = this.shutdownTimeout): Deferred<void> {
+    const done = new Deferred<void>();
+    if (this.drainWaiters !== null) {
+      this.drainWaiters.push(done);
+      this.drainedMaybe();
+      return done;
+    }
+    this.drainWaiters = [done];
+    this.closing = true;
+    for (const connection of [...this.open]) connection.shutDown();
+    if (this.open.size > 0 && this.deadline === null) {
+      this.deadline = this.clock.callLater(Math.max(0, timeoutMs), () => {
+        this.deadline = null;
+        for (const connection of [...this.open]) connection.transport.abortConnection();
+      });
+    }
+    this.drainedMaybe();
+    return done;
+  }
+
+  /** How many connections are open (upgraded ones included). */
+  get connectionCount(): number {
+    return this.open.size;
+  }
+
+  /** Registers the graceful shutdown with the reactor, when the clock is one. */
+  override startFactory(): void {
+    const reactor = this.clock as Partial<Reactor>;
+    if (this.shutdownTrigger === null && typeof reactor.addSystemEventTrigger === "function") {
+      this.shutdownTrigger = reactor.addSystemEventTrigger("before", "shutdown", () => this.shutdown());
+    }
+  }
+
+  /** No port left: the shutdown trigger goes once no connection is left either. */
+  override stopFactory(): void {
+    this.releaseTrigger();
+  }
+
+  /** @internal */
+  connectionOpened(connection: HttpServerProtocol): void {
+    this.open.add(connection);
+  }
+
+  /** @internal */
+  connectionClosed(connection: HttpServerProtocol): void {
+    this.open.delete(connection);
+    this.drainedMaybe();
+    this.releaseTrigger();
+  }
+
+  private drainedMaybe(): void {
+    const waiters = this.drainWaiters;
+    if (waiters === null || this.open.size > 0 || waiters.length === 0) return;
+    if (this.deadline !== null) {
+      if (this.deadline.active()) this.deadline.cancel();
+      this.deadline = null;
+    }
+    this.drainWaiters = [];
+    for (const waiter of waiters) waiter.callback(undefined);
+  }
+
+  private releaseTrigger(): void {
+    if (this.shutdownTrigger === null || this.numPorts > 0 || this.open.size > 0) return;
+    (this.clock as Reactor).removeSystemEventTrigger(this.shutdownTrigger);
+    this.shutdownTrigger = null;
   }
 
   /**

@@ -75,6 +75,8 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
   private readPaused = false;
   private drainWait = false;
   private peerEnded = false;
+  /** Closed for writing during the server's shutdown; waiting for the client's FIN. */
+  private lingering = false;
   private upgraded: Protocol | null = null;
 
   // Output queued during one dispatch of received bytes, written at its end.
@@ -119,6 +121,13 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
   // -- Protocol ---------------------------------------------------------------------------------
 
   override connectionMade(): void {
+    if (this.server.shuttingDown) {
+      // The server no longer serves: no request starts on this connection.
+      this.phase = P_DONE;
+      this.transport.loseConnection();
+      return;
+    }
+    this.server.connectionOpened(this);
     this.transport.registerProducer(this, true);
     this.base = this.server.clock.now();
     this.schedule();
@@ -156,13 +165,18 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
       else this.transport.loseConnection();
       return;
     }
-    if (this.phase === P_DONE) return;
+    if (this.phase === P_DONE) {
+      // The end of a lingering close: the client has closed its side too.
+      if (this.lingering) this.transport.loseConnection();
+      return;
+    }
     this.peerEnded = true;
     this.parser.finish();
     if (this.phase !== P_DONE && this.request === null && this.parser.bufferedBytes === 0) this.close();
   }
 
   override connectionLost(reason: Error): void {
+    this.server.connectionClosed(this);
     const upgraded = this.upgraded;
     if (upgraded !== null) {
       upgraded.connected = false;
@@ -177,6 +191,25 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
     if (request !== null && !request.complete) request.receiveError(reason);
     const response = this.response;
     if (response !== null) response.abandon(reason);
+  }
+
+  /**
+   * @internal The server shuts down (`server.closing` is set): an idle connection, or one with
+   * only part of a next request, closes now (that request never started); one with a request in
+   * flight closes after its response; an upgraded one hears `goingAway()`.
+   */
+  shutDown(): void {
+    const upgraded = this.upgraded;
+    if (upgraded !== null) {
+      try {
+        upgraded.goingAway?.();
+      } catch (error) {
+        this.server.reportError(new HandlerFailedError("goingAway", error));
+      }
+      return;
+    }
+    if (this.phase === P_DONE || this.request !== null) return;
+    this.close();
   }
 
   // -- PushProducer (the transport tells us about its buffer) ------------------------------------
@@ -476,13 +509,26 @@ export class HttpServerProtocol extends Protocol implements RequestParserCallbac
     if (!this.writePaused) this.response?.fireDrain();
   }
 
-  /** Closes after flushing; nothing more is parsed. */
+  /**
+   * Closes after flushing; nothing more is parsed. While the server shuts down, the close
+   * lingers: FIN now, then reading (and dropping) goes on until the client closes too, so a
+   * request it sent meanwhile does not meet a reset; the shutdown deadline bounds the wait.
+   */
   private close(): void {
-    if (this.phase === P_DONE && this.transport.disconnecting) return;
+    if (this.phase === P_DONE && (this.transport.disconnecting || this.lingering)) return;
     this.phase = P_DONE;
     this.cancelTimer();
     this.parser.pause();
     this.flush();
+    if (this.server.shuttingDown && !this.peerEnded) {
+      this.lingering = true;
+      this.transport.loseWriteConnection();
+      if (this.readPaused) {
+        this.readPaused = false;
+        this.transport.resumeProducing();
+      }
+      return;
+    }
     this.transport.loseConnection();
   }
 

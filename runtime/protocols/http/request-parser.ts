@@ -61,7 +61,7 @@ export interface RequestHead {
    * after such a request completes; see {@link RequestParser.detach}.
    */
   readonly upgrade: boolean;
-  /** How the body is framed. */
+  /** How the body is framed: always `none` for `CONNECT`, whose bytes after the head are the tunnel's. */
   readonly bodyKind: BodyKind;
   /** The body length: the `Content-Length` for `length`, 0 for `none`, null for `chunked`. */
   readonly contentLength: number | null;
@@ -937,11 +937,21 @@ export class RequestParser {
     let keepAlive = http11
       ? (this.connection & CONN_CLOSE) === 0
       : (this.connection & (CONN_KEEP_ALIVE | CONN_CLOSE)) === CONN_KEEP_ALIVE;
-    if (this.transferEncoding !== null) {
-      if (this.contentLength !== -1) {
-        this.fail(parseError(400, "content-length-with-transfer-encoding", "both Content-Length and Transfer-Encoding"));
+    if (this.transferEncoding !== null && this.contentLength !== -1) {
+      this.fail(parseError(400, "content-length-with-transfer-encoding", "both Content-Length and Transfer-Encoding"));
+      return;
+    }
+    if (this.method === "CONNECT") {
+      // A CONNECT request has no content (RFC 9110 §9.3.6): every byte after its head belongs
+      // to the tunnel, whatever Content-Length or Transfer-Encoding say (as node:http does).
+      // Framing that could never be valid is still refused, as for any request.
+      const failure = this.transferEncoding === null ? null : misplacedChunked(transferCodings(this.transferEncoding));
+      if (failure !== null) {
+        this.fail(failure);
         return;
       }
+      this.state = S_COMPLETE;
+    } else if (this.transferEncoding !== null) {
       const failure = checkTransferEncoding(this.transferEncoding);
       if (failure !== null) {
         this.fail(failure);
@@ -1043,6 +1053,20 @@ export class RequestParser {
  */
 function checkTransferEncoding(values: readonly string[]): HttpParseError | null {
   if (values.length === 1 && values[0]!.length === 7 && values[0]!.toLowerCase() === "chunked") return null;
+  const codings = transferCodings(values);
+  if (codings.length === 0 || codings[codings.length - 1] !== "chunked") {
+    return parseError(400, "transfer-encoding-not-chunked", "Transfer-Encoding does not end with chunked");
+  }
+  const misplaced = misplacedChunked(codings);
+  if (misplaced !== null) return misplaced;
+  if (codings.length > 1) {
+    return parseError(501, "transfer-coding-not-implemented", `transfer coding ${codings[0]} is not implemented`);
+  }
+  return null;
+}
+
+/** The transfer codings of the `Transfer-Encoding` field lines, lowercased; empty elements dropped (RFC 9110 §5.6.1). */
+function transferCodings(values: readonly string[]): string[] {
   const codings: string[] = [];
   for (const value of values) {
     for (const element of value.split(",")) {
@@ -1050,16 +1074,18 @@ function checkTransferEncoding(values: readonly string[]): HttpParseError | null
       if (coding !== "") codings.push(coding);
     }
   }
-  if (codings.length === 0 || codings[codings.length - 1] !== "chunked") {
-    return parseError(400, "transfer-encoding-not-chunked", "Transfer-Encoding does not end with chunked");
-  }
-  if (codings.indexOf("chunked") !== codings.length - 1) {
-    return parseError(400, "chunked-twice", "chunked is applied more than once");
-  }
-  if (codings.length > 1) {
-    return parseError(501, "transfer-coding-not-implemented", `transfer coding ${codings[0]} is not implemented`);
-  }
-  return null;
+  return codings;
+}
+
+/**
+ * `chunked` applied before another coding, or twice: a message framed that way cannot be
+ * delimited, whatever the method (a CONNECT, whose framing is otherwise ignored, included).
+ */
+function misplacedChunked(codings: readonly string[]): HttpParseError | null {
+  const first = codings.indexOf("chunked");
+  if (first === -1 || first === codings.length - 1) return null;
+  if (codings[codings.length - 1] === "chunked") return parseError(400, "chunked-twice", "chunked is applied more than once");
+  return parseError(400, "transfer-encoding-not-chunked", "Transfer-Encoding does not end with chunked");
 }
 
 /** How many bytes at the start of a request line are checked for a method as they arrive. */

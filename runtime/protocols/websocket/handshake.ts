@@ -261,6 +261,17 @@ export function formatServerResponse(handshake: ServerHandshake): string {
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 403: "Forbidden", 426: "Upgrade Required" };
 
 /**
+ * The fields a refusal of an upgrade must carry: `Sec-WebSocket-Version: 13` with a 426, so
+ * the client knows which version to ask for (RFC 6455 §4.4).
+ *
+ * @param status - the refusal's status.
+ * @returns the fields, as name-value pairs.
+ */
+export function handshakeRejectionHeaders(status: number): readonly (readonly [string, string])[] {
+  return status === 426 ? [["Sec-WebSocket-Version", WEBSOCKET_VERSION]] : [];
+}
+
+/**
  * The bytes of a server's refusal, for an error from {@link acceptUpgradeRequest}: the status,
  * `Sec-WebSocket-Version: 13` on a 426, and `Connection: close`.
  *
@@ -271,7 +282,7 @@ export function formatHandshakeRejection(error: WebSocketHandshakeError): string
   const status = error.status === 0 ? 400 : error.status;
   const body = `${error.message}\n`;
   let out = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\n`;
-  if (status === 426) out += `Sec-WebSocket-Version: ${WEBSOCKET_VERSION}\r\n`;
+  for (const [name, value] of handshakeRejectionHeaders(status)) out += `${name}: ${value}\r\n`;
   out += `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
   return out + body;
 }

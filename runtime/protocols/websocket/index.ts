@@ -8,6 +8,9 @@
  *   events and an awaitable `readMessage()`, keepalive pings and the closing handshake.
  * - `handshake.ts`: upgrade request validation, `Sec-WebSocket-Accept`, the client request
  *   and response checks, `Sec-WebSocket-Extensions` parsing.
+ * - `websocket-upgrade.ts`: the server's upgrade in an HTTP server (`negotiateWebSocket`,
+ *   `upgradeWebSocket`), shared by callback-style servers and `WebSocketHandler`.
+ * - `client-handshake.ts`: `WebSocketClientHandshake`, the client's side, as a protocol.
  * - `permessage-deflate.ts`: parameter negotiation and `PerMessageDeflate` (node:zlib).
  * - `close-codes.ts`: `CloseCode` and which codes may go on the wire.
  * - `mask.ts`: masking, shared by the parser and the writer (internal).
@@ -35,6 +38,7 @@ export {
   formatHandshakeRejection,
   formatServerResponse,
   generateKey,
+  handshakeRejectionHeaders,
   parseExtensions,
   parseHandshakeResponse,
   validateServerResponse,
@@ -67,3 +71,6 @@ export {
 } from "./permessage-deflate.js";
 export type { PerMessageDeflateOptions, PerMessageDeflateParams, PerMessageDeflateAgreement } from "./permessage-deflate.js";
 export { CloseCode, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "./close-codes.js";
+export { negotiateWebSocket, upgradeWebSocket } from "./websocket-upgrade.js";
+export type { WebSocketAcceptance, WebSocketRefusal, WebSocketUpgradeOptions } from "./websocket-upgrade.js";
+export { WebSocketClientHandshake } from "./client-handshake.js";

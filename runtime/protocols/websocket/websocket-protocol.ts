@@ -26,6 +26,9 @@ import type { PreparedMessage } from "./frame-writer.js";
 import { PerMessageDeflate } from "./permessage-deflate.js";
 import type { PerMessageDeflateOptions, PerMessageDeflateParams } from "./permessage-deflate.js";
 
+// Returned by every `drained()` that need not wait: one shared promise, nothing allocated.
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** The default `pingIntervalMs`: 0, no keepalive pings (as in Tornado and `ws`). */
 export const DEFAULT_PING_INTERVAL_MS = 0;
 /** The default `pingTimeoutMs`: 30 s without a pong after a keepalive ping closes the connection. */
@@ -364,6 +367,11 @@ export class WebSocketProtocol extends Protocol {
     });
   }
 
+  /** Its server is shutting down: starts the closing handshake with 1001 (Going Away). */
+  override goingAway(): void {
+    this.close(CloseCode.GOING_AWAY, "server shutting down");
+  }
+
   // -------------------------------------------------------------------------------------------
   // The async face
 
@@ -425,12 +433,12 @@ export class WebSocketProtocol extends Protocol {
 
   /**
    * @returns a Promise that resolves once the transport's write buffer is under its
-   *   high-water mark (at once when it is).
+   *   high-water mark (when it already is, one shared resolved promise).
    * @throws (rejects) WebSocketClosedError (`WL_ERR_WS_CLOSED`) when the connection closes first.
    */
   drained(): Promise<void> {
     if (this.#closeInfo !== null) return Promise.reject(this.#closedError());
-    if (!this.#writePaused) return Promise.resolve();
+    if (!this.#writePaused) return RESOLVED;
     return new Promise<void>((resolve, reject) => {
       this.#drainWaiters.push({ resolve, reject });
     });

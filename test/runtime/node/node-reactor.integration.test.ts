@@ -9,6 +9,7 @@ import {
   UnhandledReactorError,
 } from "../../../runtime/errors.js";
 import { DEFAULT_HIGH_WATER_MARK, NodeReactor } from "../../../runtime/node/node-reactor.js";
+import { Factory, Protocol } from "../../../runtime/protocol.js";
 
 /** A Deferred-returning wait on the reactor's own clock: the only real sleeping in this file. */
 function wait(reactor: NodeReactor, ms: number): Deferred<void> {
@@ -192,7 +193,7 @@ describe("NodeReactor life cycle", () => {
     if (reactor.running) await reactor.stop();
   });
 
-  it("runs startup triggers in phase order, then callWhenRunning calls; later ones run at once", () => {
+  it("runs startup triggers in phase order, callWhenRunning calls among the after triggers; later ones run at once", () => {
     reactor = new NodeReactor();
     const log: string[] = [];
     reactor.addSystemEventTrigger("after", "startup", () => log.push("after"));
@@ -203,7 +204,7 @@ describe("NodeReactor life cycle", () => {
     expect(log).toEqual([]);
     void reactor.run();
     expect(reactor.running).toBe(true);
-    expect(log).toEqual(["before", "during", "whenRunning", "after"]);
+    expect(log).toEqual(["before", "during", "after", "whenRunning"]);
     reactor.callWhenRunning(() => log.push("now"));
     expect(log.at(-1)).toBe("now");
   });
@@ -291,13 +292,11 @@ describe("NodeReactor life cycle", () => {
     expect(ran).toBe(false);
   });
 
-  it("can run again after stopping", async () => {
+  it("runs once: run() after it stopped throws, and nothing new can be opened", async () => {
     reactor = new NodeReactor();
     void reactor.run();
     await reactor.stop();
-    const log: string[] = [];
-    reactor.callWhenRunning(() => log.push("again"));
-    void reactor.run();
-    expect(log).toEqual(["again"]);
+    expect(() => reactor.run()).toThrow(ReactorStateError);
+    await expect(reactor.listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(() => new Protocol()))).rejects.toThrow(ReactorStateError);
   });
 });

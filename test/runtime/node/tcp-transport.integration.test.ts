@@ -965,14 +965,14 @@ describe("unix sockets on NodeReactor", () => {
     expect(server.lostCalls).toBe(1);
   });
 
-  it("connecting to a missing unix socket fails with a SocketError naming ENOENT", async () => {
+  it("connecting to a missing unix socket is refused, as on every world: ConnectionRefusedError, the ENOENT as its cause", async () => {
     const r = start();
     const error = await r.connect(`unix:${join(tmp, "nobody-here.sock")}`, new Factory(Recorder)).then(
       () => null,
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(SocketError);
-    expect((error as SocketError).errno).toBe("ENOENT");
+    expect(error).toBeInstanceOf(ConnectionRefusedError);
+    expect(((error as ConnectionRefusedError).cause as NodeJS.ErrnoException).code).toBe("ENOENT");
   });
 });
 

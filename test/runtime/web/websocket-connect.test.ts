@@ -10,7 +10,7 @@ import type { StringTransport } from "../../../fakes/index.js";
 import { ConnectionRefusedError, InvalidOptionError, TimeoutError, WebSocketHandshakeError } from "../../../runtime/errors.js";
 import { computeAcceptKey } from "../../../runtime/protocols/websocket/handshake.js";
 import { websocketConnect } from "../../../runtime/web/websocket-connect.js";
-import type { WebSocketClientHandshake } from "../../../runtime/web/websocket-connect.js";
+import type { WebSocketClientHandshake } from "../../../runtime/protocols/websocket/client-handshake.js";
 
 function start(url = "ws://example.test:9000/chat?room=1", options = {}): { reactor: MemoryReactor; conn: Promise<unknown> } {
   const reactor = new MemoryReactor();

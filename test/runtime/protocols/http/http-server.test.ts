@@ -1,8 +1,8 @@
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 
-import { Clock, connectPair, StringTransport } from "../../../../fakes/index.js";
-import { HandlerFailedError, HttpHeaderValueError, HttpResponseStateError, TimeoutError } from "../../../../runtime/errors.js";
+import { Clock, connectPair, MemoryReactor, StringTransport } from "../../../../fakes/index.js";
+import { ConnectionAborted, HandlerFailedError, HttpHeaderValueError, HttpResponseStateError, TimeoutError } from "../../../../runtime/errors.js";
 import { Protocol } from "../../../../runtime/protocol.js";
 import type { PushProducer } from "../../../../runtime/protocol.js";
 import { HttpClientProtocol } from "../../../../runtime/protocols/http/http-client.js";
@@ -834,6 +834,19 @@ describe("HttpServerProtocol: upgrade", () => {
     expect(s.transport.disconnecting).toBe(false);
   });
 
+  it("CONNECT with a Content-Length: the tunnel gets every byte after the head, and upgrade() works at once", () => {
+    const echo = new Echo();
+    const s = serverOn((req, res) => {
+      expect(req.method).toBe("CONNECT");
+      expect(req.complete).toBe(true);
+      res.upgrade(echo, {}, 200);
+    });
+    // A client that sends Content-Length and then, at once, its TLS ClientHello.
+    s.transport.receive("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 4\r\n\r\n\x16\x03\x01hello");
+    expect(s.text()).toBe("HTTP/1.1 200 OK\r\n\r\n\x16\x03\x01hello");
+    expect(echo.transport).toBe(s.transport);
+  });
+
   it("declining an upgrade goes on with HTTP", () => {
     const s = serverOn((req, res) => res.end(req.upgrade ? "no" : "plain"));
     s.transport.receive("GET / HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nGET / HTTP/1.1\r\n\r\n");
@@ -923,5 +936,119 @@ describe("HttpServerFactory options", () => {
   it("rejects a negative timeout, naming the option", () => {
     expect(() => new HttpServerFactory(new Clock(), hello, { headersTimeout: -1 })).toThrow(/headersTimeout/);
     expect(() => new StringTransport().attach(new HttpServerFactory(new Clock(), hello, { maxHeaderSize: 0 }).buildProtocol({ type: "tcp", host: "", port: 0 }))).toThrow(/maxHeaderSize/);
+  });
+});
+
+describe("HttpServerFactory.shutdown: graceful", () => {
+  it("closes an idle keep-alive connection at once (lingering: FIN first, the socket when the client closes) and fires when none is left", () => {
+    const s = serverOn(hello);
+    s.transport.receive("GET / HTTP/1.1\r\n\r\n");
+    let done = false;
+    void s.factory.shutdown().addCallback(() => {
+      done = true;
+    });
+    expect(s.factory.shuttingDown).toBe(true);
+    expect(s.transport.writeDisconnected).toBe(true);
+    expect(done).toBe(false);
+    // A request the client sent meanwhile is read and dropped, never answered.
+    s.transport.receive("GET /late HTTP/1.1\r\n\r\n");
+    s.protocol.readConnectionLost();
+    expect(s.transport.disconnecting).toBe(true);
+    s.transport.reportConnectionLost();
+    expect(done).toBe(true);
+    expect(parseResponses(s.text()).responses).toHaveLength(1);
+  });
+
+  it("answers the request in flight with Connection: close, then closes; pipelined requests behind it never start", () => {
+    let respond: (() => void) | null = null;
+    const seen: string[] = [];
+    const s = serverOn((req, res) => {
+      seen.push(req.target);
+      respond = () => res.end("slow");
+    });
+    s.transport.receive("GET /first HTTP/1.1\r\n\r\nGET /second HTTP/1.1\r\n\r\n");
+    void s.factory.shutdown();
+    expect(s.transport.writeDisconnected).toBe(false);
+    respond!();
+    const { responses } = parseResponses(s.text());
+    expect(responses.map((r) => [r.body, r.header("connection")])).toEqual([["slow", "close"]]);
+    expect(seen).toEqual(["/first"]);
+    expect(s.transport.writeDisconnected).toBe(true);
+  });
+
+  it("a response whose head left before the shutdown is finished, then the connection closes", () => {
+    let finish: (() => void) | null = null;
+    const s = serverOn((_req, res) => {
+      res.write("part one, ");
+      finish = () => res.end("part two");
+    });
+    s.transport.receive("GET / HTTP/1.1\r\n\r\n");
+    void s.factory.shutdown();
+    finish!();
+    const { responses } = parseResponses(s.text());
+    expect(responses.map((r) => r.body)).toEqual(["part one, part two"]);
+    expect(s.transport.writeDisconnected).toBe(true);
+  });
+
+  it("an upgraded connection hears goingAway(); a connection made during the shutdown is closed at once", () => {
+    const calls: string[] = [];
+    class Tunnel extends Protocol {
+      override goingAway(): void {
+        calls.push("goingAway");
+        this.transport.loseConnection();
+      }
+    }
+    const s = serverOn((_req, res) => res.upgrade(new Tunnel(), { Upgrade: "x", Connection: "Upgrade" }));
+    s.transport.receive("GET / HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n");
+    void s.factory.shutdown();
+    expect(calls).toEqual(["goingAway"]);
+    const late = new StringTransport();
+    late.attach(s.factory.buildProtocol({ type: "tcp", host: "127.0.0.1", port: 2 }));
+    expect(late.disconnecting).toBe(true);
+    late.receive("GET / HTTP/1.1\r\n\r\n");
+    expect(late.value()).toHaveLength(0);
+  });
+
+  it("aborts what is still open at the deadline", () => {
+    const s = serverOn(() => undefined, { shutdownTimeout: 250 });
+    s.transport.receive("GET /never HTTP/1.1\r\n\r\n");
+    let done = false;
+    void s.factory.shutdown().addCallback(() => {
+      done = true;
+    });
+    s.clock.advance(249);
+    expect(s.transport.aborted).toBe(false);
+    s.clock.advance(1);
+    expect(s.transport.aborted).toBe(true);
+    s.transport.reportConnectionLost(new ConnectionAborted());
+    expect(done).toBe(true);
+    expect(s.clock.pendingCalls()).toHaveLength(0);
+  });
+
+  it("listening with a reactor registers the shutdown: reactor.stop() waits for the drain, then closes the rest", () => {
+    const reactor = new MemoryReactor();
+    void reactor.run();
+    let respond: (() => void) | null = null;
+    const server = new HttpServerFactory(reactor, (_req, res) => {
+      respond = () => res.end("done");
+    });
+    void reactor.listen("tcp:80", server);
+    const { transport } = reactor.tcpServers[0]!.accept();
+    transport.receive("GET / HTTP/1.1\r\n\r\n");
+    let stopped = false;
+    void reactor.stop().addCallback(() => {
+      stopped = true;
+    });
+    expect(stopped).toBe(false);
+    expect(reactor.running).toBe(true);
+    respond!();
+    expect(parseResponses(Buffer.from(transport.value()).toString("latin1")).responses[0]!.header("connection")).toBe("close");
+    expect(transport.writeDisconnected).toBe(true);
+    transport.reportConnectionLost();
+    expect(stopped).toBe(true);
+  });
+
+  it("shutdownTimeout must be a non-negative number", () => {
+    expect(() => new HttpServerFactory(new Clock(), hello, { shutdownTimeout: -1 })).toThrow(/shutdownTimeout/);
   });
 });

@@ -166,6 +166,27 @@ describe("RequestParser: valid requests", () => {
       expect(events.slice(2)).toEqual([head("GET", "/next"), done()]);
     });
 
+    it("CONNECT has no content: Content-Length and Transfer-Encoding are ignored, every byte after the head is the tunnel's", () => {
+      for (const framing of ["Content-Length: 5", "Transfer-Encoding: chunked", "Transfer-Encoding: gzip", "Content-Length: 99999999999"]) {
+        const events: ParserEvent[] = [];
+        const parser = recordingParser(events, { maxBodySize: 10 });
+        parser.execute(bytes(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n${framing}\r\n\r\n\x16\x03\x01\x02\x00hello`));
+        expect(events).toEqual([
+          head("CONNECT", "example.com:443", { headers: ["host", "example.com:443", ...framing.toLowerCase().split(": ")], upgrade: true }),
+          done(),
+        ]);
+        expect(Buffer.from(parser.detach()).toString("latin1")).toBe("\x16\x03\x01\x02\x00hello");
+      }
+    });
+
+    it("CONNECT still rejects framing that is malformed or ambiguous (as node:http does)", () => {
+      expect(errorOf("CONNECT a:1 HTTP/1.1\r\nContent-Length: x\r\n\r\n")).toMatchObject({ reason: "invalid-content-length" });
+      expect(errorOf("CONNECT a:1 HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n")).toMatchObject({
+        reason: "content-length-with-transfer-encoding",
+      });
+      expect(errorOf("CONNECT a:1 HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n")).toMatchObject({ reason: "transfer-encoding-not-chunked" });
+    });
+
     it("does not flag Upgrade without the Connection option, nor on HTTP/1.0", () => {
       expect(parseInChunks("GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n")[0]).toMatchObject({ upgrade: false });
       expect(parseInChunks("GET / HTTP/1.0\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n")[0]).toMatchObject({ upgrade: false });
