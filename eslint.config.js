@@ -108,7 +108,7 @@ export const layering = [
 ];
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "results/", "coverage/", "**/*.py"] },
+  { ignores: ["dist/", "node_modules/", "results/", "coverage/", "**/*.py", "test/artillery/stubs/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -131,6 +131,15 @@ export default tseslint.config(
   {
     files: ["**/*.js", "**/*.cjs"],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // CommonJS entry points that other tools require (the Artillery engine).
+    files: ["**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", module: "writable", __dirname: "readonly", console: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   ...layering,
 );

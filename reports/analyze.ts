@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ARTILLERY_LIMITS, ARTILLERY_LOAD_GENERATOR } from "./artillery-results.js";
 import type { RunResults } from "./read-results.js";
 import { compareStyles, compareWithBaseline, declaredComparisons, type BaselineChange, type CompareOptions, type StyleComparison } from "./compare.js";
 import { fitPowerLaw, type BootstrapOptions, type PowerLawFit } from "./statistics.js";
@@ -58,7 +59,7 @@ export interface Scaling {
 
 /** A thing the reader must know. */
 export interface Warning {
-  readonly kind: "failed" | "errors" | "saturated" | "noisy" | "outlier" | "environment" | "sim";
+  readonly kind: "failed" | "errors" | "saturated" | "noisy" | "outlier" | "environment" | "sim" | "artillery";
   readonly message: string;
   /** The point concerned, when it is about one. */
   readonly point?: string;
@@ -231,9 +232,14 @@ export function analyze(results: readonly RunResults[], baseline?: readonly RunR
   const compareOptions: CompareOptions = { significance, noiseThreshold, bootstrap };
   const points = summarizePoints(results, bootstrap);
   const series = groupSeries(points);
-  const warnings: Warning[] = [...environmentWarnings(results, "results", ["cpuModel", "nodeVersion", "commit", "os"]), ...pointWarnings(points, cvWarning)];
+  // Artillery's output says nothing of its machines: there is no environment to compare.
+  const described = results.filter((r) => r.parameters.load !== ARTILLERY_LOAD_GENERATOR);
+  const warnings: Warning[] = [...environmentWarnings(described, "results", ["cpuModel", "nodeVersion", "commit", "os"]), ...pointWarnings(points, cvWarning)];
   if (points.some((p) => p.mode === "sim")) {
     warnings.push({ kind: "sim", message: "some points ran on the simulated network (sim): their figures are not real-socket measurements" });
+  }
+  if (points.some((p) => p.runs.some((r) => r.loadGenerator === ARTILLERY_LOAD_GENERATOR))) {
+    warnings.push({ kind: "artillery", message: `the points measured by Artillery (load: artillery) were ${ARTILLERY_LIMITS}` });
   }
   let baselinePart: Pick<ReportModel, "baseline" | "baselineChanges" | "baselineUnmatched"> = {};
   if (baseline !== undefined && baseline.length > 0) {

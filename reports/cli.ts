@@ -22,6 +22,7 @@ export const USAGE = `usage: wirelab report RESULTS.json [MORE.json ...] [--base
 
 Writes DIR/report.md and DIR/report.html (self-contained, inline SVG charts) from benchmark results.
 Several results files are pooled: runs of the same point count as repeats, their histograms merged.
+Artillery's --output files of runs with the wirelab engine are read too, all of them merged into one run.
 
   --baseline FILE   a baseline run to compare against (repeatable)
   --slo-p99 MS      report the largest connection count whose p99 stays under MS milliseconds

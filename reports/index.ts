@@ -25,6 +25,17 @@ import { writeReport } from "./write-report.js";
 export { RESULTS_SCHEMA_VERSION } from "./results.js";
 export type { Comparison, Environment, LatencySummary, Parameters, ResultPoint, Results, ScenarioInfo, StyleInfo, StyleRunsOn } from "./results.js";
 export { parseResults, readResults, SUPPORTED_SCHEMA_VERSIONS } from "./read-results.js";
+export {
+  artilleryResults,
+  artilleryMetricName,
+  parseArtilleryMetricName,
+  isArtilleryOutput,
+  ARTILLERY_METRICS,
+  ARTILLERY_LIMITS,
+  ARTILLERY_DEFAULT_STYLE,
+  ARTILLERY_LOAD_GENERATOR,
+} from "./artillery-results.js";
+export type { ArtilleryMetric } from "./artillery-results.js";
 export type { RunResults } from "./read-results.js";
 export { ReportError, ResultsFormatError, ReportUsageError } from "./errors.js";
 export type { ResultsInput, WrittenReport } from "./write-report.js";
@@ -39,7 +50,9 @@ export type ReportOptions = Omit<WriteReportOptions, "results">;
 
 /**
  * Writes the report of one or more results (objects, such as `bench()` returns, or paths of
- * `results.json` files; runs of the same point in several are pooled as repeats).
+ * `results.json` files; runs of the same point in several are pooled as repeats). Paths may
+ * also name Artillery's `--output` files of runs with the wirelab engine: they are merged into
+ * one run (as from several machines at once).
  *
  * @param results - The results.
  * @param options - `out` (the folder, created if missing), and optionally a `baseline` run to

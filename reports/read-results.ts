@@ -269,12 +269,22 @@ function scenariosOfVersion1(parameters: Parameters, points: readonly ResultPoin
  *   bad; the file system's error (e.g. `ENOENT`) when it cannot be read.
  */
 export async function readResults(path: string): Promise<RunResults> {
+  return parseResults(await readJsonFile(path), path);
+}
+
+/**
+ * Reads and parses a JSON file.
+ *
+ * @param path - The file.
+ * @returns What it holds.
+ * @throws {@link ResultsFormatError} `WL_ERR_RESULTS_FORMAT` when it is not JSON; the file
+ *   system's error when it cannot be read.
+ */
+export async function readJsonFile(path: string): Promise<unknown> {
   const text = await readFile(path, "utf8");
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new ResultsFormatError(path, "$", `not valid JSON (${error instanceof Error ? error.message : String(error)})`, error);
   }
-  return parseResults(json, path);
 }

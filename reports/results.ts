@@ -129,7 +129,10 @@ export interface ResultPoint {
   readonly generatorSaturated: boolean;
   /** Scenario-specific figures (e.g. `bytesPerConnection` and `heldConnections` for idle-hold). */
   readonly extra?: Readonly<Record<string, number>>;
-  /** The latency histogram (µs), HDR-encoded (hdr-histogram-js `encodeIntoCompressedBase64`). */
+  /**
+   * The latency histogram (µs), HDR-encoded (hdr-histogram-js `encodeIntoCompressedBase64`); empty
+   * for a point read from Artillery's output, which keeps none.
+   */
   readonly histogram: string;
   /** Open-loop runs only: the uncorrected histogram, encoded likewise. */
   readonly uncorrectedHistogram?: string;

@@ -178,7 +178,8 @@ export function summarizePoints(files: readonly RunResults[], bootstrap: Bootstr
     const first = runs[0] as ResultPoint;
     const ok = runs.filter((r) => r.failure === undefined);
     const failed = runs.filter((r) => r.failure !== undefined);
-    const spectrum = mergeHistograms(ok.map((r) => r.histogram));
+    // A point read from Artillery's output has no histogram (""): only its summary.
+    const spectrum = mergeHistograms(ok.flatMap((r) => (r.histogram === "" ? [] : [r.histogram])));
     const uncorrected = mergeHistograms(ok.flatMap((r) => (r.uncorrectedHistogram === undefined ? [] : [r.uncorrectedHistogram])));
     // A figure a run did not measure (null: unknown, such as the CPU of a --target server without
     // --server-pid) is left out, never counted as 0.

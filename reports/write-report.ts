@@ -7,15 +7,17 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { analyze, type AnalyzeOptions } from "./analyze.js";
+import { artilleryResults, isArtilleryOutput } from "./artillery-results.js";
 import { renderCharts } from "./charts.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
-import { parseResults, readResults, type RunResults } from "./read-results.js";
+import { parseResults, readJsonFile, type RunResults } from "./read-results.js";
 import type { Results } from "./results.js";
 import { buildDocument } from "./report-document.js";
 
 /**
- * A results file given by path, or a results object already in memory (such as what `bench()`
+ * A results file given by path (`wirelab bench`'s `results.json`, or Artillery's `--output` of a
+ * run with the wirelab engine), or a results object already in memory (such as what `bench()`
  * returns); either way it is validated before use.
  */
 export type ResultsInput = string | Results;
@@ -46,7 +48,9 @@ function isList(input: ResultsInput | readonly ResultsInput[]): input is readonl
 }
 
 /**
- * Reads and validates results given by path or as objects.
+ * Reads and validates results given by path or as objects. Artillery output files among the
+ * paths are merged into one results object (runs at once, as from several machines), after the
+ * others.
  *
  * @param input - Paths and/or objects.
  * @returns The validated results, in order.
@@ -55,14 +59,18 @@ function isList(input: ResultsInput | readonly ResultsInput[]): input is readonl
 export async function loadResults(input: ResultsInput | readonly ResultsInput[]): Promise<RunResults[]> {
   const list: readonly ResultsInput[] = isList(input) ? input : [input];
   const out: RunResults[] = [];
+  const artillery: { json: unknown; source: string }[] = [];
   for (const [i, item] of list.entries()) {
     if (typeof item === "string") {
-      out.push(await readResults(item));
+      const json = await readJsonFile(item);
+      if (isArtilleryOutput(json)) artillery.push({ json, source: item });
+      else out.push(parseResults(json, item));
     } else {
       const source = "source" in item && typeof item.source === "string" ? item.source : `results object ${i + 1}`;
       out.push(parseResults(item, source));
     }
   }
+  if (artillery.length > 0) out.push(artilleryResults(artillery));
   return out;
 }
 

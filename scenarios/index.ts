@@ -15,6 +15,8 @@
  *   `measure.ts` (with the load workers of `load/`) → `point.ts` → `results-writer.ts`.
  * - `load/`: the load workers, and the lean load clients and drivers for peak-rate generators.
  * - `cli.ts`, `cli-options.ts`, `bin.ts`: the `wirelab` command.
+ * - `artillery-engine.ts`: the engine for Artillery (`engine: wirelab`), which the CommonJS
+ *   entry `scenarios/artillery/artillery-engine-wirelab/` forwards to.
  *
  * @example
  * ```ts
@@ -74,6 +76,8 @@ export type { SimCheckOptions, SimCheckResult } from "./harness/sim-check.js";
 export { ClientSession, runConnection, DEFAULT_RUN_CONNECTION_TIMEOUT_MS } from "./harness/client-session.js";
 export type { FailureListener, OperationOutcome, RunConnectionOptions } from "./harness/client-session.js";
 export { listenNodeServer } from "./harness/node-server.js";
+export { ArtilleryEngine, resolveArtilleryOptions, parseArtilleryTarget, ARTILLERY_MAX_OPERATIONS, ARTILLERY_MAX_GROUP } from "./harness/artillery-engine.js";
+export type { ArtilleryCallback, ArtilleryContext, ArtilleryEngineOptions, ArtilleryEvents, ArtilleryScenarioSpec, ArtilleryScript } from "./harness/artillery-engine.js";
 export { BENCH_BACKLOG } from "./harness/start-style.js";
 // The lean load clients and drivers, for peak-rate generators.
 export { LoadClient, OUTCOME_OK, OUTCOME_MISMATCH, OUTCOME_FAILED } from "./harness/load/load-client.js";

@@ -22,8 +22,11 @@ import type { ClientWorkload, ConnectionContext, OperationContext, Recorder } fr
 /** How an operation ended. */
 export type OperationOutcome = "success" | "mismatch" | "error" | "timeout";
 
-/** Told of every operation that did not succeed, with what went wrong (the sim lists them). */
-export type FailureListener = (outcome: Exclude<OperationOutcome, "success">, sequence: number, detail: string) => void;
+/**
+ * Told of every operation that did not succeed, with what went wrong (the sim lists them) and,
+ * for an error or a thrown mismatch, the error itself (its `code` or `errno` names the kind).
+ */
+export type FailureListener = (outcome: Exclude<OperationOutcome, "success">, sequence: number, detail: string, cause?: unknown) => void;
 
 const TIMED_OUT = Symbol("timed out");
 
@@ -113,7 +116,7 @@ export class ClientSession<C, S> {
       if (outcome === "mismatch") recorder.mismatch();
       else recorder.error();
       // A mismatch says what was wrong; an error says what kind of error, too.
-      this.onFailure?.(outcome, sequence, outcome === "mismatch" ? (error as Error).message : describe(error));
+      this.onFailure?.(outcome, sequence, outcome === "mismatch" ? (error as Error).message : describe(error), error);
       this.discard();
       return outcome;
     } finally {
@@ -154,14 +157,22 @@ export class ClientSession<C, S> {
 }
 
 /**
- * Waits `ms` on a reactor's clock.
+ * Waits `ms` on a reactor's clock, or until `signal` aborts.
  * @param reactor - the clock.
  * @param ms - how long.
+ * @param signal - ends the wait early.
  * @returns a promise that resolves then.
  */
-export function sleepOn(reactor: Reactor, ms: number): Promise<void> {
+export function sleepOn(reactor: Reactor, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    reactor.callLater(Math.max(0, ms), resolve);
+    if (signal?.aborted === true) return resolve();
+    const call = reactor.callLater(Math.max(0, ms), done);
+    signal?.addEventListener("abort", done, { once: true });
+    function done(): void {
+      if (call.active()) call.cancel();
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
   });
 }
 
@@ -183,8 +194,17 @@ export interface RunConnectionOptions<S> {
   readonly signal?: AbortSignal;
   /** An operation unanswered this long (reactor ms) is a timeout. @defaultValue 10,000 */
   readonly timeoutMs?: number;
-  /** Told of each operation that did not succeed. */
+  /** Told of each operation that did not succeed (and of a failed connect, as an error). */
   readonly onFailure?: FailureListener;
+  /** Told once the connection is open, before the first operation. */
+  readonly onConnect?: () => void;
+  /**
+   * How long the open connection stays silent before its first operation (reactor ms): a held
+   * connection, as a `hold` scenario's, probed at the end. @defaultValue 0
+   */
+  readonly holdMs?: number;
+  /** The pause between one operation's end and the next one's start (reactor ms). @defaultValue 0 */
+  readonly thinkMs?: number;
 }
 
 /** The default operation timeout of {@link runConnection}, ms. */
@@ -192,8 +212,8 @@ export const DEFAULT_RUN_CONNECTION_TIMEOUT_MS = 10_000;
 
 /**
  * Runs a client workload on one connection from any process that has a reactor: connects,
- * runs operations back to back (closed loop) until `operations` are done, `signal` aborts or the
- * connection breaks, and closes. Every outcome goes to `recorder`; a failed connect is one error.
+ * optionally stays silent `holdMs`, runs operations back to back (closed loop, or `thinkMs`
+ * apart) until `operations` are done, `signal` aborts or the connection breaks, and closes. Every outcome goes to `recorder`; a failed connect is one error.
  * This is how a load tool other than wirelab's own workers (or a test) drives a scenario's client.
  *
  * @param workload - the scenario's client (`scenario.client`).
@@ -214,12 +234,23 @@ export async function runConnection<C, S>(workload: ClientWorkload<C, S>, option
     await session.connect();
   } catch (error) {
     options.recorder.error();
-    options.onFailure?.("error", 0, describe(error));
+    options.onFailure?.("error", 0, describe(error), error);
     return 0;
   }
+  options.onConnect?.();
+  const { reactor, signal } = options;
   const limit = options.operations ?? Infinity;
   const timeoutMs = options.timeoutMs ?? DEFAULT_RUN_CONNECTION_TIMEOUT_MS;
-  while (session.alive && session.sequence < limit && options.signal?.aborted !== true) await session.run(options.recorder, timeoutMs);
+  const thinkMs = options.thinkMs ?? 0;
+  const aborted = (): boolean => signal?.aborted === true;
+  if ((options.holdMs ?? 0) > 0) await sleepOn(reactor, options.holdMs ?? 0, signal);
+  while (session.alive && session.sequence < limit && !aborted()) {
+    if (thinkMs > 0 && session.sequence > 0) {
+      await sleepOn(reactor, thinkMs, signal);
+      if (aborted()) break;
+    }
+    await session.run(options.recorder, timeoutMs);
+  }
   await session.close();
   return session.sequence;
 }

@@ -6,7 +6,9 @@
  * every message. The publisher's operation publishes the next message (one every
  * {@link CLIENT_PUBLISH_INTERVAL_MS}); a subscriber's reads the
  * next one and checks it is that one, intact: every live subscriber gets every message, in
- * order, exactly once.
+ * order, exactly once. On real sockets a subscriber may join while publishing is under way (an
+ * Artillery virtual user arriving in a later phase): it starts at the first message it gets and
+ * owes every one after it; in the sim, where every subscriber joined first, it owes message 0 on.
  *
  * Its latencies mean little (a subscriber's operation waits for the publisher): the benchmark's
  * load is the lean generator (`broadcast-generator.ts`), which publishes on a schedule.
@@ -24,6 +26,9 @@ import { broadcastMessage, PUBLISH_PATH, readBroadcastMessage, SUBSCRIBE_PATH } 
 export const PUBLISHER_INDEX = 0;
 /** Milliseconds (on the reactor's clock: virtual in the sim) between two publishes. */
 export const CLIENT_PUBLISH_INTERVAL_MS = 2;
+
+/** Real sockets: the first message each subscriber got, which it counts from. */
+const firstMessage = new WeakMap<WebSocketClientConnection, number>();
 
 /** ws-broadcast's client workload. */
 export const broadcastClient: ClientWorkload<WebSocketClientConnection> = {
@@ -46,8 +51,10 @@ export const broadcastClient: ClientWorkload<WebSocketClientConnection> = {
     if (typeof message === "string" || !readBroadcastMessage(message, 0, message.length, fields)) {
       throw new MismatchError(`subscriber ${ctx.index}: message ${ctx.sequence} arrived corrupt`);
     }
+    if (ctx.sequence === 0 && !ctx.sim) firstMessage.set(ws, fields.seq);
+    const due = (firstMessage.get(ws) ?? 0) + ctx.sequence;
     // A gap, a repeat or a step back: this subscriber's stream is wrong from here on.
-    if (fields.seq !== ctx.sequence) throw new MismatchError(`subscriber ${ctx.index}: got message ${fields.seq} where ${ctx.sequence} was due`);
+    if (fields.seq !== due) throw new MismatchError(`subscriber ${ctx.index}: got message ${fields.seq} where ${due} was due`);
   },
   close(ws) {
     ws.close();

@@ -12,7 +12,7 @@
  * here is in it, at the version this repository's lock file has.
  */
 
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -22,6 +22,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Results } from "../../reports/results.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Artillery for the engine's tests (test/artillery, installed by .ci/run). */
+const ARTILLERY = path.join(ROOT, "test", "artillery", "node_modules", ".bin", "artillery");
+const REQUIRED = (process.env.WIRELAB_REQUIRE_PEERS ?? "") !== "";
 const BENCH_LOCK = "/tmp/wirelab-bench.lock";
 const LOCK_WAIT_S = 600;
 
@@ -35,9 +38,9 @@ interface Run {
   readonly stderr: string;
 }
 
-function run(command: string, args: readonly string[], cwd: string, timeoutMs = 120_000): Promise<Run> {
+function run(command: string, args: readonly string[], cwd: string, timeoutMs = 120_000, env: Readonly<Record<string, string>> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, [...args], { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } }, (error, stdout, stderr) => {
+    execFile(command, [...args], { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...env } }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
@@ -52,6 +55,26 @@ function wirelab(project: string, args: readonly string[], lock = false): Promis
 
 function readResults(file: string): Results {
   return JSON.parse(readFileSync(file, "utf8")) as Results;
+}
+
+/** `wirelab serve` of a scenario's style in the project, on a free port: the process and its port. */
+async function serve(project: string, scenario: string, style: string): Promise<{ server: ChildProcess; port: number }> {
+  const server = spawn(path.join(project, "node_modules", ".bin", "wirelab"), ["serve", scenario, "--style", style, "--port", "0"], { cwd: project, stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let text = "";
+      server.stdout.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+        const m = /listening on (\d+)/.exec(text);
+        if (m !== null) resolve(Number(m[1]));
+      });
+      server.once("exit", (code) => reject(new Error(`wirelab serve exited with ${String(code)}`)));
+    });
+    return { server, port };
+  } catch (error) {
+    server.kill("SIGTERM");
+    throw error;
+  }
 }
 
 /** A free loopback port nobody listens on (bound, then closed). */
@@ -275,7 +298,7 @@ describe("the packed package, installed into a fresh project", () => {
 
   it("ships compiled code, its sources (for the source maps) and the license; declares no chart or load library as a dependency", () => {
     const root = path.join(project, "node_modules", "wirelab");
-    for (const f of ["LICENSE", "dist/scenarios/harness/bin.js", "dist/runtime/index.d.ts", "dist/scenarios/peers/twisted_tcp_echo.py", "runtime/index.ts"]) expect(existsSync(path.join(root, f)), f).toBe(true);
+    for (const f of ["LICENSE", "dist/scenarios/harness/bin.js", "scenarios/artillery/artillery-engine-wirelab/index.cjs", "dist/scenarios/harness/artillery-engine.js", "dist/runtime/index.d.ts", "dist/scenarios/peers/twisted_tcp_echo.py", "runtime/index.ts"]) expect(existsSync(path.join(root, f)), f).toBe(true);
     const map = JSON.parse(readFileSync(path.join(root, "dist/runtime/deferred.js.map"), "utf8")) as { sources: string[] };
     for (const source of map.sources) expect(existsSync(path.resolve(root, "dist/runtime", source)), source).toBe(true);
     const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
@@ -347,17 +370,8 @@ describe("the packed package, installed into a fresh project", () => {
   }, 200_000);
 
   it("loads the same server started separately with --target: CPU from --server-pid, else unknown; then wirelab report", async () => {
-    const server = spawn(path.join(project, "node_modules", ".bin", "wirelab"), ["serve", "./counter-scenario.ts", "--style", "protocol", "--port", "0"], { cwd: project, stdio: ["ignore", "pipe", "inherit"] });
+    const { server, port } = await serve(project, "./counter-scenario.ts", "protocol");
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let text = "";
-        server.stdout.on("data", (chunk: Buffer) => {
-          text += chunk.toString();
-          const m = /listening on (\d+)/.exec(text);
-          if (m !== null) resolve(Number(m[1]));
-        });
-        server.once("exit", (code) => reject(new Error(`wirelab serve exited with ${String(code)}`)));
-      });
       const common = ["--connections", "1,10", "--duration", "300ms", "--warmup", "100ms", "--repeat", "1", "--no-report"];
       const withPid = await wirelab(project, ["bench", "./counter-scenario.ts", "--target", `served=127.0.0.1:${port}`, "--server-pid", String(server.pid), ...common, "--out", "r-target"], true);
       expect(withPid.code, withPid.stderr).toBe(0);
@@ -385,6 +399,40 @@ describe("the packed package, installed into a fresh project", () => {
     expect(md).toMatch(/^\| 10 \| target \| .* \| unknown \| unknown \| 1 \| .*$/m);
     expect(existsSync(path.join(project, "rep", "report.html"))).toBe(true);
   }, 2 * (LOCK_WAIT_S + 120) * 1000);
+
+  it("ships the Artillery engine without Artillery: require('artillery-engine-wirelab') from NODE_PATH, and Artillery runs the project's scenario with it", async () => {
+    // npm installs no optional peer: Artillery's ~600 packages come only when a user asks.
+    expect(existsSync(path.join(project, "node_modules", "artillery"))).toBe(false);
+    const env = { NODE_PATH: path.join(project, "node_modules", "wirelab", "scenarios", "artillery") };
+    const loaded = await run(process.execPath, ["-e", "const E = require('artillery-engine-wirelab'); console.log(typeof E, typeof E.prototype.createScenario)"], project, 30_000, env);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.stdout.trim()).toBe("function function");
+    if (!existsSync(ARTILLERY)) {
+      expect(REQUIRED, `${ARTILLERY} is missing: cd test/artillery && npm ci`).toBe(false);
+      console.warn("the packed engine under Artillery SKIPPED: test/artillery is not installed (set WIRELAB_REQUIRE_PEERS=1 to make this a failure)");
+      return;
+    }
+    const { server, port } = await serve(project, "./counter-scenario.ts", "protocol");
+    try {
+      const scriptFile = path.join(project, "counter-artillery.json");
+      writeFileSync(
+        scriptFile,
+        JSON.stringify({
+          config: { target: `tcp://127.0.0.1:${port}`, phases: [{ duration: 1, arrivalCount: 2 }], engines: { wirelab: { scenario: "./counter-scenario.ts", operations: 10 } } },
+          scenarios: [{ engine: "wirelab" }],
+        }),
+      );
+      const r = await run(ARTILLERY, ["run", scriptFile, "--output", "counter-artillery.out.json"], project, 90_000, env);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const counters = (JSON.parse(readFileSync(path.join(project, "counter-artillery.out.json"), "utf8")) as { aggregate: { counters: Record<string, number> } }).aggregate.counters;
+      expect(counters).toMatchObject({ "vusers.completed": 2, "vusers.failed": 0, "wirelab.counter.operations": 20, "wirelab.counter.errors": 0, "wirelab.counter.mismatches": 0 });
+      const rep = await wirelab(project, ["report", "counter-artillery.out.json", "--out", "rep-artillery"]);
+      expect(rep.code, rep.stderr).toBe(0);
+      expect(readFileSync(path.join(project, "rep-artillery", "report.md"), "utf8")).toMatch(/^\| 2 \| artillery \| /m);
+    } finally {
+      server.kill("SIGTERM");
+    }
+  }, 240_000);
 
   it("runs the README's scenario as the README says: --sim, then real sockets with its report", async () => {
     const sim = await wirelab(project, ["bench", "./scenario.ts", "--sim", "--connections", "1,5", "--repeat", "1", "--out", "readme-sim", "--no-report"]);

@@ -1,0 +1,1 @@
+throw new Error("left out of the Artillery test install (test/artillery): hot-shots");
