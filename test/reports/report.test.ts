@@ -150,7 +150,7 @@ describe("writeReport", () => {
   });
 
   it("writes Markdown with provenance, warnings and every table", () => {
-    for (const heading of ["## Provenance", "## Baseline run", "## Warnings", "## At a glance", "## Change against the baseline run", "## Capacity at p99 < 5 ms", "## How cost grows with connections", "## Method"]) {
+    for (const heading of ["## Provenance", "## Baseline run", "## Warnings", "## Verdicts", "## Warnings in full", "## Change against the baseline run", "## Capacity at p99 < 5 ms", "## How cost grows with connections", "## Method"]) {
       expect(md).toContain(heading);
     }
     expect(md).toContain("`0ef1646`");
