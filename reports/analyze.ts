@@ -11,6 +11,7 @@ import { compareStyles, compareWithBaseline, declaredComparisons, type BaselineC
 import { fitPowerLaw, type BootstrapOptions, type PowerLawFit } from "./statistics.js";
 import { pointId, seriesId, seriesLabel, summarizePoints, type PointSummary, type SeriesKey } from "./summarize-points.js";
 import { verdictsOf, type Verdict } from "./verdicts.js";
+import { regressionGate, type GateResult } from "./regression-gate.js";
 
 /** Options of {@link analyze}. */
 export interface AnalyzeOptions extends CompareOptions {
@@ -21,6 +22,11 @@ export interface AnalyzeOptions extends CompareOptions {
    * @defaultValue {@link DEFAULT_CV_WARNING}
    */
   readonly cvWarning?: number;
+  /**
+   * Run the regression gate against the baseline with this threshold (0.05: fail on a 5%
+   * regression); no gate when absent or without a baseline.
+   */
+  readonly failOnRegression?: number;
 }
 
 /** Default CV warning threshold: 10%. */
@@ -76,6 +82,8 @@ export interface ReportModel {
   readonly verdicts: readonly Verdict[];
   readonly comparisons: readonly StyleComparison[];
   readonly baselineChanges?: readonly BaselineChange[];
+  /** The regression gate's decision, when a threshold and a baseline were given. */
+  readonly gate?: GateResult;
   /** Points of this run that the baseline run lacks, and the other way round. */
   readonly baselineUnmatched?: { readonly onlyNew: readonly string[]; readonly onlyBaseline: readonly string[] };
   readonly slo?: { readonly thresholdMs: number; readonly capacities: readonly SloCapacity[] };
@@ -245,7 +253,7 @@ export function analyze(results: readonly RunResults[], baseline?: readonly RunR
   if (points.some((p) => p.mode === "sim")) {
     warnings.push({ kind: "sim", message: "some points ran on the simulated network (sim): their figures are not real-socket measurements" });
   }
-  let baselinePart: Pick<ReportModel, "baseline" | "baselineChanges" | "baselineUnmatched"> = {};
+  let baselinePart: Pick<ReportModel, "baseline" | "baselineChanges" | "baselineUnmatched" | "gate"> = {};
   if (baseline !== undefined && baseline.length > 0) {
     const before = summarizePoints(baseline, bootstrap);
     const ids = new Set(points.map(pointId));
@@ -254,6 +262,9 @@ export function analyze(results: readonly RunResults[], baseline?: readonly RunR
       baseline,
       baselineChanges: compareWithBaseline(points, before, compareOptions),
       baselineUnmatched: { onlyNew: [...ids].filter((i) => !beforeIds.has(i)), onlyBaseline: [...beforeIds].filter((i) => !ids.has(i)) },
+      ...(options.failOnRegression === undefined
+        ? {}
+        : { gate: regressionGate(points, before, new Map(results.flatMap((r) => r.scenarios.map((s) => [s.name, s.kind] as const))), options.failOnRegression, significance) }),
     };
     warnings.push(...environmentWarnings([results[0] as RunResults, ...baseline], "this run and its baseline are", ["cpuModel", "nodeVersion", "os"]));
   }

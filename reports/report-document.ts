@@ -18,6 +18,7 @@ import type { Decision } from "./compare.js";
 import { seriesLabel, type PointSummary } from "./summarize-points.js";
 import { VERDICTS_CHART_ID } from "./charts.js";
 import { FIGURES, type Verdict } from "./verdicts.js";
+import { describeCheck } from "./regression-gate.js";
 
 /** How a cell or list item should stand out. */
 export type Tone = "normal" | "good" | "bad" | "warn" | "failed" | "muted";
@@ -325,6 +326,18 @@ export function buildDocument(model: ReportModel, charts: readonly Chart[], opti
     });
   }
 
+  if (model.gate !== undefined) {
+    const g = model.gate;
+    const threshold = `${+(g.threshold * 100).toFixed(2)}%`;
+    blocks.push({
+      type: "paragraph",
+      text:
+        g.regressions.length === 0
+          ? `Regression gate (${threshold}): passed, ${g.checks.length} figure${g.checks.length === 1 ? "" : "s"} checked.`
+          : `**Regression gate (${threshold}): failed**: ${g.regressions.map((r) => `${r.label}: ${describeCheck(r)}`).join("; ")}.`,
+      tone: g.regressions.length === 0 ? "good" : "bad",
+    });
+  }
   blocks.push({ type: "heading", level: 2, text: "Verdicts", id: "verdicts" });
   const verdictChart = charts.find((ch) => ch.id === VERDICTS_CHART_ID);
   if (model.verdicts.length === 0) {
@@ -336,6 +349,18 @@ export function buildDocument(model: ReportModel, charts: readonly Chart[], opti
       text: `Each row is a comparison its scenario declares, at the largest connection count both styles ran: the ratio subject / reference of geometric means over runs with a 95% Welch interval on the logs, better or worse when p < ${model.options.significance}. The figure is throughput where the load generator had headroom, server CPU per operation where it saturated, p99 latency in open loop and memory per connection in a hold scenario.`,
       tone: "muted",
     });
+  }
+  for (const r of model.results) {
+    const pr = r.precision;
+    if (pr === undefined) continue;
+    const pct = `±${+(pr.target * 100).toFixed(2)}%`;
+    const items = pr.outcomes.map((o) => {
+      const how = o.stoppedBy === "met" ? `every comparison within ${pct}` : o.stoppedBy === "time" ? `**time budget ran out** before ${pct}` : o.stoppedBy === "rounds" ? `**round limit** before ${pct}` : "nothing to compare";
+      const widest = o.comparisons.reduce((w, c) => Math.max(w, c.halfWidth ?? Number.POSITIVE_INFINITY), 0);
+      return c(`${o.scenario} at ${formatCount(o.connections)} connections: ${how} after ${o.rounds} rounds, ${(o.elapsedMs / 1000).toFixed(0)} s${o.comparisons.length === 0 ? "" : ` (widest interval ±${Number.isFinite(widest) ? (widest * 100).toFixed(1) : "∞"}%)`}`, o.stoppedBy === "met" ? "good" : o.stoppedBy === "nothing to compare" ? "muted" : "warn");
+    });
+    blocks.push({ type: "paragraph", text: `Auto-sampling (\`--precision\`, budget ${(pr.maxTimeMs / 1000).toFixed(0)} s per scenario and connection count):` });
+    blocks.push({ type: "list", items });
   }
   if (options.chartsUnavailable !== undefined) blocks.push({ type: "paragraph", text: `No charts: ${options.chartsUnavailable}.`, tone: "muted" });
 

@@ -9,15 +9,17 @@
  *   each spent per operation.
  * - p99 latency in open loop (a fixed rate), memory per connection in a `hold` scenario.
  *
- * A verdict is a ratio of geometric means over runs with its Welch interval on the logs
- * ({@link geometricMeanRatio}): the same interval `wirelab bench --precision` narrows and the
- * regression gate tests, so the three never disagree about one set of runs.
+ * A verdict is a ratio of geometric means over runs with its t interval on the logs: paired
+ * round by round where the runs pair (the styles of one sweep take turns, so what disturbed a
+ * round disturbed both; {@link pairedGeometricMeanRatio}), else Welch's
+ * ({@link geometricMeanRatio}). It is the same interval `wirelab bench --precision` narrows and
+ * the regression gate tests, so the three never disagree about one set of runs.
  *
  * @module
  */
 
 import type { ResultPoint } from "./results.js";
-import { geometricMeanRatio, type RatioEstimate } from "./statistics.js";
+import { geometricMeanRatio, pairedGeometricMeanRatio, type RatioEstimate } from "./statistics.js";
 import type { PointSummary } from "./summarize-points.js";
 
 /** A figure a verdict can rest on. */
@@ -67,6 +69,8 @@ export function chooseFigure(ctx: FigureContext): { readonly figure: Figure; rea
 /** One comparison judged on one figure. */
 export interface FigureJudgement {
   readonly figure: Figure;
+  /** Whether the runs were paired (round by round) or taken as two independent samples. */
+  readonly paired?: boolean;
   /** subject / reference; absent when there are too few runs or a figure is below noise. */
   readonly ratio?: RatioEstimate;
   readonly outcome: VerdictOutcome;
@@ -80,16 +84,62 @@ export interface FigureJudgement {
  * @param subject - The subject's runs.
  * @param reference - The reference's runs.
  * @param significance - The level; the interval's confidence is 1 − significance.
+ * @param paired - Whether `subject[i]` and `reference[i]` were measured side by side (see
+ *   {@link pairedGeometricMeanRatio}). @defaultValue false
  * @returns The judgement.
  */
-export function judgeFigure(figure: Figure, subject: readonly number[], reference: readonly number[], significance: number): FigureJudgement {
+export function judgeFigure(figure: Figure, subject: readonly number[], reference: readonly number[], significance: number, paired = false): FigureJudgement {
   if (subject.length < 2 || reference.length < 2) return { figure, outcome: "too few runs" };
   // A memory increment lost in RSS noise can be 0 or negative: no ratio of it means anything.
   if ([...subject, ...reference].some((v) => !(v > 0))) return { figure, outcome: "below noise" };
-  const ratio = geometricMeanRatio(subject, reference, 1 - significance);
-  if (!(ratio.p < significance)) return { figure, ratio, outcome: "no significant difference" };
+  const ratio = paired ? pairedGeometricMeanRatio(subject, reference, 1 - significance) : geometricMeanRatio(subject, reference, 1 - significance);
+  const base = { figure, ratio, ...(paired ? { paired } : {}) };
+  if (!(ratio.p < significance)) return { ...base, outcome: "no significant difference" };
   const up = ratio.estimate > 1;
-  return { figure, ratio, outcome: up === FIGURES[figure].higherIsBetter ? "better" : "worse" };
+  return { ...base, outcome: up === FIGURES[figure].higherIsBetter ? "better" : "worse" };
+}
+
+/**
+ * The runs of two points paired by repeat index, when each repeat index occurs once on each side
+ * and both sides have the same ones (the styles of one sweep take turns round by round; two
+ * sweeps of the same plan have the same repeats), for a figure each run measured directly.
+ *
+ * @param a - One point.
+ * @param b - The other.
+ * @param figure - The figure (memory per connection derived from RSS is not per run: never paired).
+ * @returns The aligned values, or undefined when the runs do not pair.
+ */
+export function pairedRuns(a: PointSummary, b: PointSummary, figure: Figure): { readonly a: number[]; readonly b: number[] } | undefined {
+  if (figure === "memoryPerConnection") return undefined;
+  const byRepeat = (p: PointSummary): Map<number, number> | undefined => {
+    const m = new Map<number, number>();
+    for (const r of p.ok) {
+      const [v] = figureValues([r], figure);
+      if (v === undefined || m.has(r.repeat)) return undefined;
+      m.set(r.repeat, v);
+    }
+    return m;
+  };
+  const ma = byRepeat(a);
+  const mb = byRepeat(b);
+  if (ma === undefined || mb === undefined || ma.size !== mb.size || ma.size < 2) return undefined;
+  const keys = [...ma.keys()].sort((x, y) => x - y);
+  if (keys.some((k) => !mb.has(k))) return undefined;
+  return { a: keys.map((k) => ma.get(k) as number), b: keys.map((k) => mb.get(k) as number) };
+}
+
+/**
+ * Judges point `a` against point `b` on a figure, paired by round when the runs pair.
+ *
+ * @param figure - The figure.
+ * @param a - The subject (or the new run's point).
+ * @param b - The reference (or the baseline's point).
+ * @param significance - The level.
+ * @returns The judgement.
+ */
+export function judgePoints(figure: Figure, a: PointSummary, b: PointSummary, significance: number): FigureJudgement {
+  const pairs = pairedRuns(a, b, figure);
+  return pairs === undefined ? judgeFigure(figure, summaryValues(a, figure), summaryValues(b, figure), significance) : judgeFigure(figure, pairs.a, pairs.b, significance, true);
 }
 
 /**
@@ -167,7 +217,7 @@ export function verdictsOf(
         runs: last.s.ok.length + last.r.ok.length,
         cpuKnown: last.s.cpuUsPerOp !== undefined && last.r.cpuUsPerOp !== undefined,
       });
-      const byConnections = pairs.map(({ c, s, r }) => ({ connections: c, judgement: judgeFigure(figure, summaryValues(s, figure), summaryValues(r, figure), significance) }));
+      const byConnections = pairs.map(({ c, s, r }) => ({ connections: c, judgement: judgePoints(figure, s, r, significance) }));
       out.push({ series: id, scenario: first.scenario, subject, reference, connections: last.c, why, judgement: (byConnections.at(-1) as { judgement: FigureJudgement }).judgement, byConnections });
     }
   }

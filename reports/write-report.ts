@@ -13,6 +13,7 @@ import { renderMarkdown } from "./markdown.js";
 import { parseResults, readResults, type RunResults } from "./read-results.js";
 import type { Results } from "./results.js";
 import { buildDocument } from "./report-document.js";
+import type { GateResult } from "./regression-gate.js";
 
 /**
  * A results file given by path, or a results object already in memory (such as what `bench()`
@@ -39,6 +40,8 @@ export interface WrittenReport {
   readonly charts: readonly string[];
   /** Set when no chart was drawn, with why (vega and vega-lite are not installed). */
   readonly chartsUnavailable?: string;
+  /** The regression gate's decision, when `failOnRegression` and a baseline were given. */
+  readonly gate?: GateResult;
 }
 
 function isList(input: ResultsInput | readonly ResultsInput[]): input is readonly ResultsInput[] {
@@ -100,5 +103,5 @@ export async function writeReport(options: WriteReportOptions): Promise<WrittenR
   }
   await writeFile(markdown, renderMarkdown(blocks));
   await writeFile(html, renderHtml(blocks));
-  return { markdown, html, charts: chartPaths, ...(unavailable === undefined ? {} : { chartsUnavailable: unavailable }) };
+  return { markdown, html, charts: chartPaths, ...(unavailable === undefined ? {} : { chartsUnavailable: unavailable }), ...(model.gate === undefined ? {} : { gate: model.gate }) };
 }
