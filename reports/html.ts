@@ -58,6 +58,9 @@ div.row > figure.chart svg { max-width: none; }
 @media (max-width: 1100px) { div.row { grid-template-columns: minmax(0, 1fr); } }
 details > summary { cursor: pointer; color: #57606a; margin: 24px 0 0; }
 h2#verdicts { margin-top: 16px; }
+figure.flame { margin: 12px 0 24px; overflow-x: auto; }
+figure.flame svg { border: 1px solid #eaeef2; }
+figure.flame text { pointer-events: none; fill: #1b1f24; }
 figcaption { font-size: 12px; color: #57606a; max-width: 620px; margin-top: 4px; }
 `;
 
@@ -115,6 +118,9 @@ function render(blocks: readonly Block[]): string[] {
         body.push(
           `<figure class="chart" id="${escapeHtml(b.chart.id)}" data-kind="${b.chart.kind}">\n${b.chart.svg}\n<figcaption><strong>${inline(b.chart.title)}</strong>: ${inline(b.chart.caption)}</figcaption>\n</figure>`,
         );
+        break;
+      case "figure":
+        body.push(`<figure class="flame" id="${escapeHtml(b.id)}">\n${b.svg}\n<figcaption><strong>${inline(b.title)}</strong>: ${inline(b.caption)}</figcaption>\n</figure>`);
         break;
       case "row":
         body.push(`<div class="row">\n${render(b.blocks).join("\n")}\n</div>`);

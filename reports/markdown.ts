@@ -53,6 +53,9 @@ function render(blocks: readonly Block[], chartDir: string): string[] {
       case "chart":
         out.push(`![${b.chart.title}](${chartDir}/${b.chart.id}.svg)\n\n*${b.chart.title}*: ${b.chart.caption}`);
         break;
+      case "figure":
+        out.push(`![${b.title}](${chartDir}/${b.id}.svg)\n\n*${b.title}*: ${b.caption}`);
+        break;
       case "row":
         out.push(...render(b.blocks, chartDir));
         break;

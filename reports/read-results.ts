@@ -221,6 +221,7 @@ export function parseResults(json: unknown, source: string): RunResults {
     sim: par.boolean("sim"),
     ...(par.has("load") ? { load: par.string("load") } : {}),
     ...(par.has("targets") ? { targets: par.strings("targets") } : {}),
+    ...(par.has("serverCpuProfile") ? { serverCpuProfile: par.string("serverCpuProfile") } : {}),
   };
   const points = root.array("points").map(readPoint);
   const scenarios = version === 1 ? scenariosOfVersion1(parameters, points) : root.array("scenarios").map(readScenario);

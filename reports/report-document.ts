@@ -19,6 +19,7 @@ import { seriesLabel, type PointSummary } from "./summarize-points.js";
 import { VERDICTS_CHART_ID } from "./charts.js";
 import { FIGURES, type Verdict } from "./verdicts.js";
 import { describeCheck } from "./regression-gate.js";
+import { flameGraphSvg, topSelfTime, type StyleProfile } from "./cpu-profile.js";
 
 /** How a cell or list item should stand out. */
 export type Tone = "normal" | "good" | "bad" | "warn" | "failed" | "muted";
@@ -38,6 +39,8 @@ export type Block =
   | { readonly type: "chart"; readonly chart: Chart }
   /** Blocks side by side where there is room (HTML); one after the other in Markdown. */
   | { readonly type: "row"; readonly blocks: readonly Block[] }
+  /** A drawing that is not a vega chart (a flame graph): its own SVG, a file beside the Markdown. */
+  | { readonly type: "figure"; readonly id: string; readonly title: string; readonly caption: string; readonly svg: string }
   /** Blocks a reader opens on demand in Markdown (`<details>`); shown open in HTML. */
   | { readonly type: "details"; readonly summary: string; readonly blocks: readonly Block[] };
 
@@ -47,6 +50,10 @@ export interface DocumentOptions {
   readonly reportCommand?: string;
   /** Why the report has no charts, when it has none for want of the chart libraries. */
   readonly chartsUnavailable?: string;
+  /** The servers' CPU profiles, merged per style (`--server-cpu-prof`). */
+  readonly profiles?: readonly StyleProfile[];
+  /** Why the profiles the results name could not be shown. */
+  readonly profilesUnavailable?: string;
 }
 
 const c = (text: string, tone?: Tone): Cell => (tone === undefined ? { text } : { text, tone });
@@ -269,6 +276,44 @@ function verdictTable(model: ReportModel): Block {
   };
 }
 
+/** How many functions the side-by-side self-time table lists per style. */
+export const TOP_SELF_FUNCTIONS = 10;
+
+/** Where the time goes: per scenario, the top self-time functions of each style side by side, and a flame graph per style. */
+function profileBlocks(profiles: readonly StyleProfile[], unavailable: string | undefined): Block[] {
+  if (profiles.length === 0 && unavailable === undefined) return [];
+  const blocks: Block[] = [{ type: "heading", level: 2, text: "Where the time goes", id: "where-the-time-goes" }];
+  if (unavailable !== undefined) blocks.push({ type: "paragraph", text: unavailable, tone: "muted" });
+  for (const scenario of [...new Set(profiles.map((p) => p.scenario))]) {
+    const mine = profiles.filter((p) => p.scenario === scenario);
+    const tops = mine.map((p) => topSelfTime(p.tree, TOP_SELF_FUNCTIONS));
+    blocks.push({ type: "heading", level: 3, text: `${scenario}: top self time, server CPU`, id: `profile-${slug(scenario)}` });
+    blocks.push({
+      type: "table",
+      header: ["#", ...mine.map((p) => `${p.style} (${(p.tree.total / 1000).toFixed(0)} ms sampled)`)],
+      align: ["right", ...mine.map(() => "left" as const)],
+      rows: Array.from({ length: Math.max(0, ...tops.map((t) => t.length)) }, (_, i) => [
+        c(`${i + 1}`, "muted"),
+        ...tops.map((t) => {
+          const f = t[i];
+          return c(f === undefined ? "" : `**${(f.share * 100).toFixed(1)}%** ${code(f.name)}${f.where === "" ? "" : ` ${f.where}`}`);
+        }),
+      ]),
+    });
+    for (const p of mine) {
+      const title = `${scenario} / ${p.style}: server CPU flame graph`;
+      blocks.push({
+        type: "figure",
+        id: `flame-${slug(scenario)}-${slug(p.style)}`,
+        title,
+        caption: `${p.files} profile${p.files === 1 ? "" : "s"} merged, ${(p.tree.total / 1000).toFixed(0)} ms of CPU sampled (idle left out); width is CPU time, callers below callees; hover a frame for its name, place and share.`,
+        svg: flameGraphSvg(p.tree, { title }),
+      });
+    }
+  }
+  return blocks;
+}
+
 /** How many points a kind of warning concerns, in words. */
 const WARNING_GROUPS: Readonly<Record<Warning["kind"], string>> = {
   failed: "with failed runs",
@@ -372,6 +417,8 @@ export function buildDocument(model: ReportModel, charts: readonly Chart[], opti
     blocks.push({ type: "list", items: groupWarnings(model.warnings, totalPoints, model.options.cvWarning) });
     blocks.push({ type: "paragraph", text: "Every warning in full is listed under “Warnings in full”, after the details.", tone: "muted" });
   }
+
+  blocks.push(...profileBlocks(options.profiles ?? [], options.profilesUnavailable));
 
   const details: Block[] = [];
   details.push(...provenance(model.results, "Provenance", options.reportCommand));

@@ -151,6 +151,8 @@ export interface Parameters {
   readonly load?: string;
   /** `--target` servers, `NAME=HOST:PORT`; absent when the harness started the servers. */
   readonly targets?: readonly string[];
+  /** `--server-cpu-prof`: the folder of the servers' CPU profiles, `DIR/<scenario>/<style>/*.cpuprofile`. */
+  readonly serverCpuProfile?: string;
 }
 
 /** How auto-sampling (`--precision`) ended for one scenario at one connection count. */

@@ -7,6 +7,7 @@
  */
 
 import * as os from "node:os";
+import * as path from "node:path";
 import { InvalidOptionError } from "../../runtime/errors.js";
 import type { TargetSpec } from "./server-under-test.js";
 import { DEFAULT_PRECISION_MAX_TIME_MS } from "./precision.js";
@@ -96,8 +97,13 @@ export interface BenchOptions {
   readonly seed?: number;
   /** Pin the server to CPU 0 and the load workers to the others (`taskset`). @defaultValue true */
   readonly pin?: boolean;
-  /** Extra Node flags for Node server children (profiling). @defaultValue [] */
+  /** Extra Node flags for Node server children. @defaultValue [] */
   readonly serverNodeFlags?: readonly string[];
+  /**
+   * Profile every Node server with `--cpu-prof` into `DIR/<scenario>/<style>/` (relative to
+   * `cwd`); the report then shows where each style's time goes. @defaultValue no profiling
+   */
+  readonly serverCpuProfile?: string;
   /** Extra Node flags for load workers (profiling). @defaultValue [] */
   readonly loadNodeFlags?: readonly string[];
   /**
@@ -134,6 +140,8 @@ export interface SweepOptions {
   readonly seed: number;
   readonly pin: boolean;
   readonly serverNodeFlags: readonly string[];
+  /** Absolute folder of the server CPU profiles, or null. */
+  readonly serverCpuProfile: string | null;
   readonly loadNodeFlags: readonly string[];
   /** Auto-sampling's target half-width (0.03), or null: `repeat` rounds. */
   readonly precision: number | null;
@@ -323,6 +331,7 @@ export function validateBenchOptions(options: BenchOptions): SweepOptions {
     seed: options.seed === undefined ? DEFAULT_SEED : checkCount("--seed", options.seed, 2 ** 31 - 1),
     pin: options.pin ?? true,
     serverNodeFlags: options.serverNodeFlags ?? [],
+    serverCpuProfile: options.serverCpuProfile === undefined ? null : path.resolve(options.cwd ?? process.cwd(), options.serverCpuProfile),
     loadNodeFlags: options.loadNodeFlags ?? [],
     precision: options.precision === undefined ? null : parsePrecision(options.precision),
     maxTimeMs: duration("--max-time", options.maxTime, DEFAULT_PRECISION_MAX_TIME_MS),

@@ -42,7 +42,8 @@ SimNetwork with --sim), writes DIR/results.json and the report beside it.
   --workers N          load worker processes; default: cores - 1 (at least 1)
   --timeout D          an operation unanswered this long is a timeout; default 10s
   --host H             loopback address servers listen on; default 127.0.0.1
-  --server-cpu-prof DIR  run Node servers with --cpu-prof, profiles in DIR
+  --server-cpu-prof DIR  run Node servers with --cpu-prof, profiles in DIR/<scenario>/<style>;
+                       the report shows a flame graph and the top self-time functions per style
   --load-cpu-prof DIR    run load workers with --cpu-prof, profiles in DIR
   --no-pin             do not pin the server to CPU 0 and the load to the other CPUs
   --out DIR            output folder; default results/<timestamp> (and results/latest)
@@ -194,7 +195,7 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
     ...(targets.length === 0 ? {} : { targets }),
     sim: v.sim === true,
     pin: v["no-pin"] !== true,
-    serverNodeFlags: v["server-cpu-prof"] === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${v["server-cpu-prof"]}`],
+    ...(v["server-cpu-prof"] === undefined ? {} : { serverCpuProfile: v["server-cpu-prof"] }),
     loadNodeFlags: v["load-cpu-prof"] === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${v["load-cpu-prof"]}`],
     command,
   };

@@ -16,6 +16,7 @@
 
 import { createRequire } from "node:module";
 import * as os from "node:os";
+import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { ResultPoint, Results } from "../../reports/results.js";
 import type { BenchOptions, SweepOptions } from "./bench-options.js";
@@ -119,6 +120,7 @@ export async function bench(options: BenchRunOptions = {}): Promise<Results> {
       sim: sweep.sim,
       load: sweep.sim ? "sim" : (sweep.load ?? "default"),
       ...(sweep.targets.length === 0 ? {} : { targets: sweep.targets.map((t) => `${t.name}=${t.host}:${t.port}`) }),
+      ...(sweep.serverCpuProfile === null ? {} : { serverCpuProfile: sweep.serverCpuProfile }),
     },
     plan.scenarios,
     points,
@@ -186,9 +188,11 @@ async function runSim(plan: Plan, sweep: SweepOptions, emit: (point: ResultPoint
   }
 }
 
-function childOptions(sweep: SweepOptions): ServerChildOptions {
+function childOptions(sweep: SweepOptions, scenario: string, style: string): ServerChildOptions {
   const cpus = pinning(sweep.pin)?.server;
-  return { host: sweep.host, nodeFlags: sweep.serverNodeFlags, ...(cpus === undefined ? {} : { cpus }) };
+  // Each style profiles into its own folder, so the report knows whose profile is whose.
+  const profile = sweep.serverCpuProfile === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${path.join(sweep.serverCpuProfile, scenario, style)}`];
+  return { host: sweep.host, nodeFlags: [...sweep.serverNodeFlags, ...profile], ...(cpus === undefined ? {} : { cpus }) };
 }
 
 async function startServer(p: PlannedScenario, style: PlannedStyle, sweep: SweepOptions): Promise<ServerUnderTest> {
@@ -197,9 +201,9 @@ async function startServer(p: PlannedScenario, style: PlannedStyle, sweep: Sweep
     case "target":
       return attachTarget(style.target);
     case "command":
-      return startCommandServer(name, style.style, childOptions(sweep));
+      return startCommandServer(name, style.style, childOptions(sweep, p.loaded.scenario.name, style.name));
     default:
-      return startServerChild(name, p.loaded.url, p.loaded.scenario.name, style.name, childOptions(sweep));
+      return startServerChild(name, p.loaded.url, p.loaded.scenario.name, style.name, childOptions(sweep, p.loaded.scenario.name, style.name));
   }
 }
 
