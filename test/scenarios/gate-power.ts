@@ -3,7 +3,8 @@
  * often `wirelab report NEW --baseline OLD --fail-on-regression 5%` flags a planted 5% rise of
  * server CPU per operation, and how often it flags an unchanged build (A/A).
  *
- * The server is test/fixtures/cpu-work-scenario.ts: tcp-echo's callback server plus a fixed
+ * It lives under test/ because its server, test/fixtures/cpu-work-scenario.ts, is a test helper
+ * that the package does not ship. That server is tcp-echo's callback server plus a fixed
  * number of rounds of integer mixing per operation, in two styles, `old` and `new`, each with its
  * own knob (an environment variable its server process reads). The script
  *
@@ -16,7 +17,7 @@
  *    and NEW (style `new`, renamed), exactly what `wirelab report NEW --baseline OLD` reads;
  * 3. runs the gate on each pair and prints how many were flagged, with the ratios it measured.
  *
- * Run: `flock /tmp/wirelab-bench.lock node --conditions=wirelab-source --import tsx scenarios/gate-power.ts [TRIALS] [ROUNDS] [DURATION] [CONNECTIONS]`
+ * Run: `flock /tmp/wirelab-bench.lock node --conditions=wirelab-source --import tsx test/scenarios/gate-power.ts [TRIALS] [ROUNDS] [DURATION] [CONNECTIONS]`
  * (defaults: 20 trials, 12 rounds of 500 ms, 10 connections).
  *
  * @module
@@ -24,13 +25,13 @@
 
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { parseResults } from "../reports/read-results.js";
-import { regressionGate, type GateCheck } from "../reports/regression-gate.js";
-import type { Results } from "../reports/results.js";
-import { median } from "../reports/statistics.js";
-import { summarizePoints } from "../reports/summarize-points.js";
-import { cpuWork, cpuWorkEnv } from "../test/fixtures/cpu-work-scenario.js";
-import { bench } from "./harness/runner.js";
+import { parseResults } from "../../reports/read-results.js";
+import { regressionGate, type GateCheck } from "../../reports/regression-gate.js";
+import type { Results } from "../../reports/results.js";
+import { median } from "../../reports/statistics.js";
+import { summarizePoints } from "../../reports/summarize-points.js";
+import { cpuWork, cpuWorkEnv } from "../fixtures/cpu-work-scenario.js";
+import { bench } from "../../scenarios/harness/runner.js";
 
 const TRIALS = Number(process.argv[2] ?? 20);
 const REPEAT = Number(process.argv[3] ?? 12);
@@ -38,7 +39,7 @@ const DURATION = process.argv[4] ?? "500ms";
 const WARMUP = "300ms";
 const CONNECTIONS = Number(process.argv[5] ?? 10);
 const THRESHOLD = 0.05;
-const SCENARIO = fileURLToPath(new URL("../test/fixtures/cpu-work-scenario.ts", import.meta.url));
+const SCENARIO = fileURLToPath(new URL("../fixtures/cpu-work-scenario.ts", import.meta.url));
 const quiet = { begin() {}, point() {}, note(text: string) { console.error(`  note: ${text}`); } };
 
 /** One interleaved sweep of `old` and `new`, split into the two results files a CI job would have. */
