@@ -133,3 +133,26 @@ describe("wirelab report --fail-on-regression", () => {
     expect(errors[1]).toContain("--fail-on-regression needs a --baseline");
   });
 });
+
+describe("the gate pairs runs by repeat", () => {
+  it("divides out what repeat i of both runs shared: a 6% rise under ±20% round-to-round swings is found", async () => {
+    const { failedPoint } = await import("../../scenarios/harness/point.js");
+    const { summarizePoints } = await import("../../reports/summarize-points.js");
+    const r = (await readResults(fixtures("results.json"))) as Results;
+    const swings = [1, 1.2, 0.8, 1.1, 0.9, 1.15, 0.85, 1.05];
+    const runs = (factor: number): Results => ({
+      ...r,
+      points: swings.map((k, repeat) => {
+        const { failure: _none, ...p } = failedPoint({ scenario: "tcp-echo", style: "callback", mode: "real", loadGenerator: "generator", connections: 100, repeat }, "");
+        return { ...p, durationMs: 500, throughput: 10_000, operations: 5_000, serverCpuUsPerOp: 10 * k * factor, serverCpuPercent: 50, generatorSaturated: true };
+      }),
+    });
+    const s = (x: Results) => summarizePoints([{ ...x, source: "x" }], { resamples: 100 });
+    const gate = regressionGate(s(runs(1.06)), s(runs(1)), kinds, 0.05);
+    expect(gate.checks[0]?.ratio?.df).toBe(7);
+    expect(gate.checks[0]?.ratio?.estimate).toBeCloseTo(1.06, 10);
+    expect(gate.regressions).toHaveLength(1);
+    // Unpaired, the same runs cannot tell.
+    expect(geometricMeanRatio(swings.map((k) => k * 1.06), swings).p).toBeGreaterThan(0.05);
+  });
+});
