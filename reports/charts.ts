@@ -254,7 +254,7 @@ function verdictsChart(model: ReportModel): ChartSpec | undefined {
     kind: "verdicts",
     series: "",
     title,
-    caption: "each verdict's ratio of geometric means over runs with its 95% Welch interval; the dashed line is 1 (no difference). Which side of 1 is better depends on the figure: above 1 is more throughput, or more CPU, latency or memory.",
+    caption: "each verdict's ratio of geometric means over runs with its 95% interval (rows numbered as in the table); the dashed line is 1 (no difference). Which side of 1 is better depends on the figure: above 1 is more throughput, or more CPU, latency or memory.",
     spec,
   };
 }
