@@ -241,7 +241,8 @@ function figureCell(v: Verdict): string {
   const f = v.judgement.figure;
   const saturated = /saturated in (\d+ of \d+)/.exec(v.why)?.[1];
   const runs = saturated?.replace(" of ", "/");
-  const note = f === "cpuUsPerOp" ? `generator saturated ${runs ?? ""}`.trim() : f === "throughput" ? (runs === undefined ? "generator had headroom" : `generator saturated ${runs}, server CPU unknown`) : f === "p99" ? "open loop" : "hold";
+  const headroom = /server had headroom in (\d+ of \d+)/.exec(v.why)?.[1]?.replace(" of ", "/");
+  const note = f === "cpuUsPerOp" ? (headroom !== undefined ? `server had headroom ${headroom}` : `generator saturated ${runs ?? ""}`.trim()) : f === "throughput" ? (runs === undefined ? "server was the limit" : `generator saturated ${runs}, server CPU unknown`) : f === "p99" ? "open loop" : "hold";
   return `${FIGURE_SHORT[f]} (${note})`;
 }
 
@@ -391,7 +392,7 @@ export function buildDocument(model: ReportModel, charts: readonly Chart[], opti
     blocks.push({ type: "row", blocks: [verdictTable(model), ...(verdictChart === undefined ? [] : [{ type: "chart" as const, chart: verdictChart }])] });
     blocks.push({
       type: "paragraph",
-      text: `Each row is a comparison its scenario declares, at the largest connection count both styles ran: the ratio subject / reference of geometric means over runs with a 95% t interval on the logs (paired round by round: the styles took turns, so what disturbed a round disturbed both; Welch's where runs do not pair), better or worse when p < ${model.options.significance}. The figure is throughput where the load generator had headroom, server CPU per operation where it saturated, p99 latency in open loop and memory per connection in a hold scenario.`,
+      text: `Each row is a comparison its scenario declares, at the largest connection count both styles ran: the ratio subject / reference of geometric means over runs with a 95% t interval on the logs (paired round by round: the styles took turns, so what disturbed a round disturbed both; Welch's where runs do not pair), better or worse when p < ${model.options.significance}. The figure is throughput where the server was the limit (busy, and the load generator had headroom), server CPU per operation where the generator saturated or the server had headroom, p99 latency in open loop and memory per connection in a hold scenario.`,
       tone: "muted",
     });
   }

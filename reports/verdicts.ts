@@ -2,11 +2,12 @@
  * The answer a report leads with: for each scenario and each comparison it declares, one verdict
  * on the figure that means something for that run.
  *
- * - Throughput, where the load generator had headroom: then the server was the limit and its
- *   rate is the server's.
- * - Server CPU per operation, where the generator saturated (a worker at ≥ 90% of a core): then
- *   throughput measures the client against itself, and what still tells the servers apart is what
- *   each spent per operation.
+ * - Throughput, where the server was the limit: the load generator had headroom and the server
+ *   was busy (≥ 90% of a core), so the rate is the server's.
+ * - Server CPU per operation otherwise: where the generator saturated (a worker at ≥ 90% of a
+ *   core) throughput measures the client against itself; where the server had headroom too (a
+ *   publisher at a fixed rate, a light load) the load set the rate; either way what still tells
+ *   the servers apart is what each spent per operation.
  * - p99 latency in open loop (a fixed rate), memory per connection in a `hold` scenario.
  *
  * A verdict is a ratio of geometric means over runs with its t interval on the logs: paired
@@ -44,6 +45,8 @@ export interface FigureContext {
   readonly rate?: number;
   /** Runs (of both sides) whose load generator saturated. */
   readonly saturatedRuns: number;
+  /** Runs (of both sides) whose server used at least {@link SERVER_BUSY_PERCENT} of a core; absent: unknown. */
+  readonly serverBusyRuns?: number;
   /** Runs of both sides. */
   readonly runs: number;
   /** Whether the server's CPU per operation was measured on both sides. */
@@ -62,9 +65,15 @@ export function chooseFigure(ctx: FigureContext): { readonly figure: Figure; rea
   if (ctx.saturatedRuns > 0 && ctx.cpuKnown) {
     return { figure: "cpuUsPerOp", why: `the load generator saturated in ${ctx.saturatedRuns} of ${ctx.runs} runs, so throughput measures the client` };
   }
+  if (ctx.cpuKnown && ctx.serverBusyRuns !== undefined && ctx.serverBusyRuns < ctx.runs) {
+    return { figure: "cpuUsPerOp", why: `the server had headroom in ${ctx.runs - ctx.serverBusyRuns} of ${ctx.runs} runs, so the load set the rate` };
+  }
   if (ctx.saturatedRuns > 0) return { figure: "throughput", why: `the load generator saturated in ${ctx.saturatedRuns} of ${ctx.runs} runs and the server's CPU is unknown` };
   return { figure: "throughput", why: "the load generator had headroom: the server was the limit" };
 }
+
+/** A server at or above this share of one core (in %) was the limit of its run. */
+export const SERVER_BUSY_PERCENT = 90;
 
 /** One comparison judged on one figure. */
 export interface FigureJudgement {
@@ -172,6 +181,17 @@ export interface Verdict {
   readonly byConnections: readonly { readonly connections: number; readonly judgement: FigureJudgement }[];
 }
 
+/**
+ * How many runs had a busy server, when every run knows its server's CPU.
+ *
+ * @param runs - Successful runs.
+ * @returns `{ serverBusyRuns }`, or nothing when some server CPU is unknown.
+ */
+export function busyRuns(runs: readonly ResultPoint[]): { readonly serverBusyRuns?: number } {
+  if (runs.some((r) => r.serverCpuPercent === null)) return {};
+  return { serverBusyRuns: runs.filter((r) => (r.serverCpuPercent as number) >= SERVER_BUSY_PERCENT).length };
+}
+
 /** The values of a figure of a summarised point. */
 export function summaryValues(p: PointSummary, figure: Figure): readonly number[] {
   return p[figure]?.values ?? [];
@@ -214,6 +234,7 @@ export function verdictsOf(
         kind: info.kind,
         ...(first.rate === undefined ? {} : { rate: first.rate }),
         saturatedRuns: last.s.saturatedRuns + last.r.saturatedRuns,
+        ...busyRuns([...last.s.ok, ...last.r.ok]),
         runs: last.s.ok.length + last.r.ok.length,
         cpuKnown: last.s.cpuUsPerOp !== undefined && last.r.cpuUsPerOp !== undefined,
       });

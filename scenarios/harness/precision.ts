@@ -12,7 +12,7 @@
 
 import type { Comparison, ResultPoint } from "../../reports/results.js";
 import { pairedGeometricMeanRatio, type RatioEstimate } from "../../reports/statistics.js";
-import { chooseFigure, figureValues, type Figure } from "../../reports/verdicts.js";
+import { busyRuns, chooseFigure, figureValues, type Figure } from "../../reports/verdicts.js";
 
 /** Default time budget of auto-sampling per scenario and connection count, ms: 3 minutes (tachometer's default). */
 export const DEFAULT_PRECISION_MAX_TIME_MS = 180_000;
@@ -56,7 +56,7 @@ export function comparisonPrecision(runs: readonly ResultPoint[], comparisons: r
     const mine = runs.filter((r) => (r.style === subject || r.style === reference) && r.failure === undefined);
     const saturatedRuns = mine.filter((r) => r.generatorSaturated).length;
     const cpuKnown = mine.length > 0 && mine.every((r) => r.serverCpuUsPerOp !== null);
-    const { figure } = chooseFigure({ kind, ...(rate === undefined ? {} : { rate }), saturatedRuns, runs: mine.length, cpuKnown });
+    const { figure } = chooseFigure({ kind, ...(rate === undefined ? {} : { rate }), saturatedRuns, ...busyRuns(mine), runs: mine.length, cpuKnown });
     // Rounds where both styles measured the figure, paired by round.
     const a = new Map<number, number>();
     const b = new Map<number, number>();

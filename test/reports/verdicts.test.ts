@@ -60,6 +60,10 @@ describe("the figure a verdict rests on", () => {
     expect(saturated.figure).toBe("cpuUsPerOp");
     expect(saturated.why).toContain("2 of 6");
     expect(chooseFigure({ kind: "throughput", saturatedRuns: 2, runs: 6, cpuKnown: false }).figure).toBe("throughput");
+    // A server with headroom (a publisher at a fixed rate): the load set the rate, not the server.
+    const idle = chooseFigure({ kind: "throughput", saturatedRuns: 0, serverBusyRuns: 0, runs: 6, cpuKnown: true });
+    expect(idle).toEqual({ figure: "cpuUsPerOp", why: "the server had headroom in 6 of 6 runs, so the load set the rate" });
+    expect(chooseFigure({ kind: "throughput", saturatedRuns: 0, serverBusyRuns: 6, runs: 6, cpuKnown: true }).figure).toBe("throughput");
     expect(chooseFigure({ kind: "throughput", rate: 1000, saturatedRuns: 6, runs: 6, cpuKnown: true }).figure).toBe("p99");
     expect(chooseFigure({ kind: "hold", saturatedRuns: 0, runs: 6, cpuKnown: true }).figure).toBe("memoryPerConnection");
   });

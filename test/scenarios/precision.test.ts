@@ -8,7 +8,7 @@ import { parseBenchArgs } from "../../scenarios/harness/cli-options.js";
 /** One run of a style in round `repeat`, with this server CPU per operation and throughput. */
 function run(style: string, repeat: number, cpu: number, throughput = 10_000, saturated = true): ResultPoint {
   const { failure: _none, ...p } = failedPoint({ scenario: "tcp-echo", style, mode: "real", loadGenerator: "generator", connections: 100, repeat }, "");
-  return { ...p, durationMs: 500, throughput, operations: throughput / 2, serverCpuUsPerOp: cpu, serverCpuPercent: 50, generatorSaturated: saturated };
+  return { ...p, durationMs: 500, throughput, operations: throughput / 2, serverCpuUsPerOp: cpu, serverCpuPercent: 95, generatorSaturated: saturated };
 }
 
 /** Rounds whose log ratios subject / reference are `d`, around a reference of 10 µs. */
