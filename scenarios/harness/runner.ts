@@ -98,6 +98,9 @@ export async function bench(options: BenchRunOptions = {}): Promise<Results> {
   const progress = options.progress ?? createProgress(process.stderr);
   const environment = describeEnvironment(sweep.command, { ...plan.peers, ...(plan.scenarios.some((p) => p.load === "autocannon") ? { autocannon: autocannonVersion() } : {}) });
   for (const note of plan.notes) progress.note(note);
+  if (sweep.precision !== null) {
+    progress.note(`--precision ±${+(sweep.precision * 100).toFixed(2)}%: at least ${plan.total} points, then more rounds until every declared comparison is that precise or ${(sweep.maxTimeMs / 1000).toFixed(0)} s per scenario and connection count run out`);
+  }
   progress.begin(plan.total);
   const points: ResultPoint[] = [];
   const emit = (point: ResultPoint): void => {
