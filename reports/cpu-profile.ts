@@ -234,6 +234,19 @@ export function flameGraphSvg(root: ProfileNode, options: FlameOptions): string 
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Menlo, Consolas, monospace" font-size="11" role="img" aria-label="${escapeHtml(options.title)}"><text x="0" y="15" font-family="Helvetica, Arial, sans-serif" font-size="13" font-weight="bold">${escapeHtml(options.title)}</text>${parts.join("")}</svg>`;
 }
 
+/**
+ * Whether a profile is a process's main thread's: Node names them
+ * `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`, thread 0 being the main thread; the others
+ * are workers, such as the module loader's hooks thread under tsx, which serve no request.
+ *
+ * @param name - The file name.
+ * @returns False for a worker thread's profile.
+ */
+export function isMainThread(name: string): boolean {
+  const m = /^CPU\.\d+\.\d+\.\d+\.(\d+)\.\d+\.cpuprofile$/.exec(name);
+  return m === null || m[1] === "0";
+}
+
 /** One style's profiles, merged. */
 export interface StyleProfile {
   readonly scenario: string;
@@ -243,7 +256,7 @@ export interface StyleProfile {
 }
 
 /**
- * Reads `DIR/<scenario>/<style>/*.cpuprofile` for the given styles.
+ * Reads `DIR/<scenario>/<style>/*.cpuprofile` for the given styles (main threads only).
  *
  * @param dir - The `--server-cpu-prof` folder.
  * @param styles - Scenario and style names to look for.
@@ -256,7 +269,7 @@ export async function readStyleProfiles(dir: string, styles: readonly { readonly
     const folder = join(dir, scenario, style);
     let names: string[];
     try {
-      names = (await readdir(folder)).filter((n) => n.endsWith(".cpuprofile")).sort();
+      names = (await readdir(folder)).filter((n) => n.endsWith(".cpuprofile") && isMainThread(n)).sort();
     } catch {
       continue;
     }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { flameGraphSvg, mergeProfiles, parseCpuProfile, topSelfTime, type CpuProfile } from "../../reports/cpu-profile.js";
+import { flameGraphSvg, isMainThread, mergeProfiles, parseCpuProfile, topSelfTime, type CpuProfile } from "../../reports/cpu-profile.js";
 import { readResults } from "../../reports/read-results.js";
 import type { Results } from "../../reports/results.js";
 import { writeReport } from "../../reports/write-report.js";
@@ -62,6 +62,12 @@ describe("V8 CPU profiles", () => {
     expect(svg).toContain("<title>write (node/tcp-transport.ts:42): 0.3 ms, 50.0% (self 0.3 ms)</title>");
     // write is half of 600 px wide.
     expect(svg).toMatch(/<title>write [^<]*<\/title><rect x="[\d.]+" y="\d+" width="300.00"/);
+  });
+
+  it("keep main threads only: a worker thread's profile (tsx's loader hooks) serves no request", () => {
+    expect(isMainThread("CPU.20261203.072604.8601.0.001.cpuprofile")).toBe(true);
+    expect(isMainThread("CPU.20261203.072604.8601.1.002.cpuprofile")).toBe(false);
+    expect(isMainThread("server.cpuprofile")).toBe(true);
   });
 
   it("reject what is not a profile, naming the field", () => {
