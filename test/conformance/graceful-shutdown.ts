@@ -27,9 +27,10 @@ import type { World, WorldMaker } from "./world.js";
 /** The server's shutdown deadline, in milliseconds (virtual on the fakes). */
 const DEADLINE_MS = 3_000;
 /** Bytes of a slow response, sent in two halves some time apart. */
-const SLOW_BODY = 24_000;
+export const SLOW_BODY = 24_000;
 
-function body(length: number, seed: number): string {
+/** The body `/slow/<seed>` answers with (the first `length` bytes of it). */
+export function body(length: number, seed: number): string {
   let s = "";
   for (let i = 0; s.length < length; i++) s += String.fromCharCode(97 + ((i * 7 + seed) % 26));
   return s.slice(0, length);
@@ -70,7 +71,12 @@ class Echo extends WebSocketHandler {
   }
 }
 
-function application(): Application {
+/**
+ * The server under shutdown: `/fast`, `/slow/<n>` (24,000 bytes in two halves 15 ms apart),
+ * `/forever` (a handler that never finishes) and `/ws` (a WebSocket echo). Also used by the
+ * real-socket test with node:http and ws clients (http-server-shutdown.integration.test.ts).
+ */
+export function application(): Application {
   return new Application([
     ["/fast", Fast],
     [String.raw`/slow/(\d+)`, Slow],

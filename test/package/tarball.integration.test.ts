@@ -279,7 +279,7 @@ describe("the packed package, installed into a fresh project", () => {
     const map = JSON.parse(readFileSync(path.join(root, "dist/runtime/deferred.js.map"), "utf8")) as { sources: string[] };
     for (const source of map.sources) expect(existsSync(path.resolve(root, "dist/runtime", source)), source).toBe(true);
     const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(["hdr-histogram-js", "pidusage"]);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["hdr-histogram-js", "pidusage", "simple-statistics"]);
   });
 
   it("passes publint and @arethetypeswrong/cli (ESM only, as the package is)", async () => {

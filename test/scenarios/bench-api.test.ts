@@ -20,7 +20,7 @@ describe("bench() and report(), from a script", () => {
   it("runs a sweep and returns the results object; report() writes the report from it", async () => {
     const notes: string[] = [];
     const results = await bench({ scenarios: ["tcp-echo"], sim: true, connections: [3], repeat: 1, progress: silent(notes), command: "test" });
-    expect(notes).toEqual(["skipping tcp-echo/baseline in --sim: it needs raw Node, so it runs on real sockets only", "skipping tcp-echo/twisted in --sim: it is an outside program, so it runs on real sockets only", "skipping tcp-echo/tornado in --sim: it is an outside program, so it runs on real sockets only"]);
+    expect(notes).toEqual(["skipping tcp-echo/baseline in --sim: it needs raw Node, so it runs on real sockets only", "skipping tcp-echo/baseline-async in --sim: it needs raw Node, so it runs on real sockets only", "skipping tcp-echo/twisted in --sim: it is an outside program, so it runs on real sockets only", "skipping tcp-echo/tornado in --sim: it is an outside program, so it runs on real sockets only"]);
     expect(results.points.map((p) => `${p.style}/${p.mode}/${p.connections}`)).toEqual(["callback/sim/3", "async/sim/3"]);
     expect(results.points.every((p) => p.failure === undefined)).toBe(true);
     expect(results.scenarios[0]!.comparisons).toEqual([{ subject: "async", reference: "callback" }]);

@@ -182,7 +182,7 @@ describe("main", () => {
     expect(errors).toEqual([
       'wirelab: invalid option scenario: unknown scenario "nope": not a built-in (tcp-echo, http-hello, idle-hold, line-chat, ws-broadcast) nor a file',
       "wirelab: invalid option scenario: no such file: ./no/such/scenario.ts",
-      "wirelab: invalid option --style: tcp-echo has no style raw (it has callback, async, baseline, twisted, tornado)",
+      "wirelab: invalid option --style: tcp-echo has no style raw (it has callback, async, baseline, baseline-async, twisted, tornado)",
     ]);
   });
 

@@ -13,45 +13,11 @@ import WebSocket from "ws";
 
 import type { Protocol } from "../../../../runtime/protocol.js";
 import { NodeReactor } from "../../../../runtime/node/node-reactor.js";
-import { deferLater } from "../../../../runtime/tasks.js";
-import { Application } from "../../../../runtime/web/application.js";
-import { RequestHandler } from "../../../../runtime/web/request-handler.js";
-import { WebSocketHandler } from "../../../../runtime/web/websocket-handler.js";
+import { application, body, SLOW_BODY } from "../../../conformance/graceful-shutdown.js";
 
 const DEADLINE_MS = 2_000;
-const SLOW_BODY = 24_000;
 const HTTP_CLIENTS = 16;
 const WS_CLIENTS = 4;
-
-function body(length: number, seed: number): string {
-  let s = "";
-  for (let i = 0; s.length < length; i++) s += String.fromCharCode(97 + ((i * 7 + seed) % 26));
-  return s.slice(0, length);
-}
-
-class Fast extends RequestHandler {
-  override get(): void {
-    this.write("fast");
-  }
-}
-
-class Slow extends RequestHandler {
-  override async get(n: string): Promise<void> {
-    const text = body(SLOW_BODY, Number(n));
-    await deferLater(this.clock, 10);
-    this.write(text.slice(0, SLOW_BODY / 2));
-    await this.flush();
-    await deferLater(this.clock, 10);
-    this.write(text.slice(SLOW_BODY / 2));
-  }
-}
-
-class Echo extends WebSocketHandler {
-  override onMessage(message: string | Uint8Array): void {
-    // A message that arrives once the server started closing is not answered.
-    if (this.webSocket?.readyState === "open") this.writeMessage(message).catch(() => undefined);
-  }
-}
 
 interface Outcome {
   readonly target: string;
@@ -101,12 +67,7 @@ describe("graceful shutdown on real sockets, with node:http and ws clients under
     const errors: Error[] = [];
     reactor = new NodeReactor({ errorHook: (error) => errors.push(error) });
     void reactor.run();
-    const app = new Application([
-      ["/fast", Fast],
-      [String.raw`/slow/(\d+)`, Slow],
-      ["/ws", Echo],
-    ]);
-    const factory = app.factory(reactor, { shutdownTimeout: DEADLINE_MS });
+    const factory = application().factory(reactor, { shutdownTimeout: DEADLINE_MS });
     const serverEnds: string[] = [];
     const build = factory.buildProtocol.bind(factory);
     factory.buildProtocol = (addr) => {
