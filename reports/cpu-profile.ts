@@ -7,8 +7,8 @@
  * The format is V8's, as `node --cpu-prof` writes it (the DevTools protocol's `Profiler.Profile`):
  * `nodes` (each with `id`, `callFrame` {functionName, url, lineNumber, columnNumber}, `children`
  * ids), `samples` (a node id per sample) and `timeDeltas` (µs since the previous sample). It is
- * read here rather than with a library: the npm packages for it are either abandoned or pull in a
- * viewer, and what is needed is forty lines. Time per sample is the delta to the next sample;
+ * read here, in a few dozen lines, rather than adding a dependency to the reports for it. Time
+ * per sample is the delta to the next sample;
  * `(idle)` is left out (a server waits for the other styles' windows between its own).
  *
  * @module
