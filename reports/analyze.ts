@@ -11,6 +11,8 @@ import type { RunResults } from "./read-results.js";
 import { compareStyles, compareWithBaseline, declaredComparisons, type BaselineChange, type CompareOptions, type StyleComparison } from "./compare.js";
 import { fitPowerLaw, type BootstrapOptions, type PowerLawFit } from "./statistics.js";
 import { pointId, seriesId, seriesLabel, summarizePoints, type PointSummary, type SeriesKey } from "./summarize-points.js";
+import { verdictsOf, type Verdict } from "./verdicts.js";
+import { regressionGate, type GateResult } from "./regression-gate.js";
 
 /** Options of {@link analyze}. */
 export interface AnalyzeOptions extends CompareOptions {
@@ -21,6 +23,11 @@ export interface AnalyzeOptions extends CompareOptions {
    * @defaultValue {@link DEFAULT_CV_WARNING}
    */
   readonly cvWarning?: number;
+  /**
+   * Run the regression gate against the baseline with this threshold (0.05: fail on a 5%
+   * regression); no gate when absent or without a baseline.
+   */
+  readonly failOnRegression?: number;
 }
 
 /** Default CV warning threshold: 10%. */
@@ -63,6 +70,8 @@ export interface Warning {
   readonly message: string;
   /** The point concerned, when it is about one. */
   readonly point?: string;
+  /** That point for people (`tcp-echo / async / 100 conn`), for grouped lists. */
+  readonly where?: string;
 }
 
 /** Everything a report renders. */
@@ -70,8 +79,12 @@ export interface ReportModel {
   readonly results: readonly RunResults[];
   readonly baseline?: readonly RunResults[];
   readonly series: readonly Series[];
+  /** The answer: one verdict per series and declared comparison (see verdicts.ts). */
+  readonly verdicts: readonly Verdict[];
   readonly comparisons: readonly StyleComparison[];
   readonly baselineChanges?: readonly BaselineChange[];
+  /** The regression gate's decision, when a threshold and a baseline were given. */
+  readonly gate?: GateResult;
   /** Points of this run that the baseline run lacks, and the other way round. */
   readonly baselineUnmatched?: { readonly onlyNew: readonly string[]; readonly onlyBaseline: readonly string[] };
   readonly slo?: { readonly thresholdMs: number; readonly capacities: readonly SloCapacity[] };
@@ -159,28 +172,33 @@ function pointWarnings(points: readonly PointSummary[], cvWarning: number): Warn
   for (const p of points) {
     const id = pointId(p);
     for (const run of p.failed) {
-      out.push({ kind: "failed", point: id, message: `${label(p)}: run ${run.repeat} failed: ${run.failure ?? ""}` });
+      out.push({ kind: "failed", point: id,
+        where: label(p), message: `${label(p)}: run ${run.repeat} failed: ${run.failure ?? ""}` });
     }
     if (p.errors + p.timeouts + p.mismatches > 0) {
-      out.push({ kind: "errors", point: id, message: `${label(p)}: ${p.errors} errors, ${p.timeouts} timeouts, ${p.mismatches} mismatches over ${p.ok.length} runs` });
+      out.push({ kind: "errors", point: id,
+        where: label(p), message: `${label(p)}: ${p.errors} errors, ${p.timeouts} timeouts, ${p.mismatches} mismatches over ${p.ok.length} runs` });
     }
     if (p.saturatedRuns > 0) {
       out.push({
         kind: "saturated",
         point: id,
+        where: label(p),
         message: `${label(p)}: the load generator was saturated in ${p.saturatedRuns} of ${p.ok.length} runs; the figures measure the client, not the server`,
       });
     }
     for (const [name, m] of [["throughput", p.throughput], ["p99", p.p99]] as const) {
       if (m === undefined) continue;
       if (m.values.length > 1 && m.cv > cvWarning) {
-        out.push({ kind: "noisy", point: id, message: `${label(p)}: repeats disagree on ${name} (CV ${(m.cv * 100).toFixed(1)}% > ${(cvWarning * 100).toFixed(0)}%)` });
+        out.push({ kind: "noisy", point: id,
+        where: label(p), message: `${label(p)}: repeats disagree on ${name} (CV ${(m.cv * 100).toFixed(1)}% > ${(cvWarning * 100).toFixed(0)}%)` });
       }
       for (const i of m.fences.outliers) {
         const run = p.ok[i];
         out.push({
           kind: "outlier",
           point: id,
+        where: label(p),
           message: `${label(p)}: run ${run?.repeat ?? i} is an outlier on ${name} (${m.values[i]} outside Tukey fences [${m.fences.lower.toFixed(1)}, ${m.fences.upper.toFixed(1)}]); kept in every statistic`,
         });
       }
@@ -241,7 +259,7 @@ export function analyze(results: readonly RunResults[], baseline?: readonly RunR
   if (points.some((p) => p.runs.some((r) => r.loadGenerator === ARTILLERY_LOAD_GENERATOR))) {
     warnings.push({ kind: "artillery", message: `the points measured by Artillery (load: artillery) were ${ARTILLERY_LIMITS}` });
   }
-  let baselinePart: Pick<ReportModel, "baseline" | "baselineChanges" | "baselineUnmatched"> = {};
+  let baselinePart: Pick<ReportModel, "baseline" | "baselineChanges" | "baselineUnmatched" | "gate"> = {};
   if (baseline !== undefined && baseline.length > 0) {
     const before = summarizePoints(baseline, bootstrap);
     const ids = new Set(points.map(pointId));
@@ -250,12 +268,18 @@ export function analyze(results: readonly RunResults[], baseline?: readonly RunR
       baseline,
       baselineChanges: compareWithBaseline(points, before, compareOptions),
       baselineUnmatched: { onlyNew: [...ids].filter((i) => !beforeIds.has(i)), onlyBaseline: [...beforeIds].filter((i) => !ids.has(i)) },
+      ...(options.failOnRegression === undefined
+        ? {}
+        : { gate: regressionGate(points, before, new Map(results.flatMap((r) => r.scenarios.map((s) => [s.name, s.kind] as const))), options.failOnRegression, significance) }),
     };
     warnings.push(...environmentWarnings([results[0] as RunResults, ...baseline], "this run and its baseline are", ["cpuModel", "nodeVersion", "os"]));
   }
+  const declared = new Map<string, { kind: string; comparisons: readonly { subject: string; reference: string }[] }>();
+  for (const r of results) for (const s of r.scenarios) if (!declared.has(s.name)) declared.set(s.name, { kind: s.kind, comparisons: s.comparisons });
   return {
     results,
     series,
+    verdicts: verdictsOf(points, declared, seriesId, significance),
     comparisons: compareStyles(points, declaredComparisons(results.flatMap((r) => r.scenarios)), compareOptions),
     ...baselinePart,
     ...(options.sloP99Ms === undefined ? {} : { slo: { thresholdMs: options.sloP99Ms, capacities: sloCapacities(series, options.sloP99Ms) } }),

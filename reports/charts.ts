@@ -17,9 +17,10 @@ import type { TopLevelSpec } from "vega-lite";
 import type { ReportModel, Series } from "./analyze.js";
 import { SPECTRUM_PERCENTILES } from "./latency-spectrum.js";
 import type { PointSummary } from "./summarize-points.js";
+import { FIGURES } from "./verdicts.js";
 
 /** What a chart shows. */
-export type ChartKind = "throughput" | "p99" | "memory" | "spectrum" | "open-loop";
+export type ChartKind = "verdicts" | "throughput" | "p99" | "memory" | "spectrum" | "open-loop";
 
 /** A chart's specification, before rendering. */
 export interface ChartSpec {
@@ -218,8 +219,48 @@ function openLoopChart(s: Series, styles: readonly string[]): ChartSpec | undefi
   };
 }
 
+/** The id of the verdicts chart, the one beside the verdict table. */
+export const VERDICTS_CHART_ID = "chart-verdicts";
+
 /**
- * The chart specifications of a report, in display order: per series, throughput, p99 and memory
+ * The chart beside the verdicts: one row per verdict, its ratio (subject / reference) on a log
+ * axis with its 95% interval as a bar, coloured by the figure it rests on, and a rule at 1.
+ */
+function verdictsChart(model: ReportModel): ChartSpec | undefined {
+  // Rows are numbered as in the verdict table beside the chart, which names them.
+  const rows = model.verdicts.flatMap((v, i) => {
+    const r = v.judgement.ratio;
+    if (r === undefined) return [];
+    return [{ label: `#${i + 1}`, figure: FIGURES[v.judgement.figure].label, value: r.estimate, low: r.low, high: r.high }];
+  });
+  if (rows.length === 0) return undefined;
+  const title = "Verdicts: ratio and 95% interval";
+  const y = { field: "label", type: "nominal" as const, title: "verdict (row of the table)", sort: null };
+  const color = { field: "figure", type: "nominal" as const, title: "figure", legend: { orient: "bottom" as const, direction: "vertical" as const, labelLimit: 260 } };
+  const spec: TopLevelSpec = {
+    width: 240,
+    height: { step: 22 },
+    title,
+    config: CONFIG,
+    data: { values: rows },
+    layer: [
+      { mark: { type: "rule", strokeWidth: 2.5 }, encoding: { y, x: { field: "low", type: "quantitative", scale: { type: "log", nice: false }, title: "ratio (log scale)" }, x2: { field: "high" }, color } },
+      { mark: { type: "point", filled: true, size: 60 }, encoding: { y, x: { field: "value", type: "quantitative" }, color } },
+      { data: { values: [{ one: 1 }] }, mark: { type: "rule", strokeDash: [4, 3], color: "#444" }, encoding: { x: { field: "one", type: "quantitative" } } },
+    ],
+  };
+  return {
+    id: VERDICTS_CHART_ID,
+    kind: "verdicts",
+    series: "",
+    title,
+    caption: "each verdict's ratio of geometric means over runs with its 95% interval (rows numbered as in the table); the dashed line is 1 (no difference). Which side of 1 is better depends on the figure: above 1 is more throughput, or more CPU, latency or memory.",
+    spec,
+  };
+}
+
+/**
+ * The chart specifications of a report, in display order: the verdicts chart first, then per series, throughput, p99 and memory
  * per connection against connections, the latency spectrum at the largest connection count, and
  * for open-loop series corrected beside uncorrected latency.
  *
@@ -229,6 +270,8 @@ function openLoopChart(s: Series, styles: readonly string[]): ChartSpec | undefi
 export function chartSpecs(model: ReportModel): ChartSpec[] {
   const styles = [...new Set(model.series.flatMap((s) => s.styles))];
   const out: ChartSpec[] = [];
+  const verdicts = verdictsChart(model);
+  if (verdicts !== undefined) out.push(verdicts);
   for (const s of model.series) {
     for (const c of [
       lineChart(s, "throughput", styles),

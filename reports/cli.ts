@@ -15,16 +15,20 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ReportError, ReportUsageError } from "./errors.js";
+import { gateLines } from "./regression-gate.js";
 import { writeReport } from "./write-report.js";
 
 /** The usage text. */
-export const USAGE = `usage: wirelab report RESULTS.json [MORE.json ...] [--baseline OTHER.json]... [--slo-p99 MS] --out DIR
+export const USAGE = `usage: wirelab report RESULTS.json [MORE.json ...] [--baseline OTHER.json]... [--fail-on-regression PCT] [--slo-p99 MS] --out DIR
 
 Writes DIR/report.md and DIR/report.html (self-contained, inline SVG charts) from benchmark results.
 Several results files are pooled: runs of the same point count as repeats, their histograms merged.
 Artillery's --output files of runs with the wirelab engine are read too, all of them merged into one run.
 
   --baseline FILE   a baseline run to compare against (repeatable)
+  --fail-on-regression PCT
+                    exit 3 when a figure got worse than the baseline's by PCT (e.g. 5%) with
+                    significance; prints a GitHub ::error line per regression and a summary
   --slo-p99 MS      report the largest connection count whose p99 stays under MS milliseconds
   --out DIR         output folder (created if missing)
   -h, --help        this text`;
@@ -35,6 +39,8 @@ export interface ReportArguments {
   readonly baseline: readonly string[];
   readonly out: string;
   readonly sloP99Ms?: number;
+  /** The gate's threshold as a fraction (0.05). */
+  readonly failOnRegression?: number;
 }
 
 /**
@@ -49,6 +55,7 @@ export function parseReportArguments(argv: readonly string[]): ReportArguments |
   const baseline: string[] = [];
   let out: string | undefined;
   let slo: number | undefined;
+  let gate: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inlineValue] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -74,6 +81,9 @@ export function parseReportArguments(argv: readonly string[]): ReportArguments |
         slo = ms;
         break;
       }
+      case "--fail-on-regression":
+        gate = parsePercent(flag, value());
+        break;
       default:
         if (flag.startsWith("-")) throw new ReportUsageError(`unknown option ${flag}\n\n${USAGE}`);
         results.push(arg);
@@ -81,7 +91,23 @@ export function parseReportArguments(argv: readonly string[]): ReportArguments |
   }
   if (results.length === 0) throw new ReportUsageError(`no results file given\n\n${USAGE}`);
   if (out === undefined) throw new ReportUsageError(`--out DIR is required\n\n${USAGE}`);
-  return { results, baseline, out, ...(slo === undefined ? {} : { sloP99Ms: slo }) };
+  if (gate !== undefined && baseline.length === 0) throw new ReportUsageError("--fail-on-regression needs a --baseline to compare with");
+  return { results, baseline, out, ...(slo === undefined ? {} : { sloP99Ms: slo }), ...(gate === undefined ? {} : { failOnRegression: gate }) };
+}
+
+/**
+ * Parses a percentage: `5%` or `5` (percent), `0.5%`; within (0, 100).
+ *
+ * @param flag - The option, for the error.
+ * @param text - The value.
+ * @returns The fraction (0.05 for 5%).
+ * @throws {@link ReportUsageError} `WL_ERR_REPORT_USAGE` otherwise.
+ */
+export function parsePercent(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)%?$/.exec(text.trim());
+  const pct = m === null ? NaN : Number(m[1]);
+  if (!(pct > 0 && pct < 100)) throw new ReportUsageError(`${flag} must be a percentage in (0, 100), such as 5%, got ${JSON.stringify(text)}`);
+  return pct / 100;
 }
 
 /** Where {@link main} writes; injectable for tests. */
@@ -96,7 +122,7 @@ export interface ReportConsole {
  * @param argv - The arguments after `report`.
  * @param io - Where to print. @defaultValue the process console
  * @returns The exit code: 0 on success, 2 on a usage error, 1 when the results cannot be read or
- *   the report cannot be written.
+ *   the report cannot be written, 3 when the regression gate failed (the report is written).
  */
 export async function main(argv: string[], io: ReportConsole = console): Promise<number> {
   let args: ReportArguments | "help";
@@ -119,11 +145,16 @@ export async function main(argv: string[], io: ReportConsole = console): Promise
       ...(args.baseline.length > 0 ? { baseline: args.baseline } : {}),
       out: args.out,
       ...(args.sloP99Ms === undefined ? {} : { sloP99Ms: args.sloP99Ms }),
+      ...(args.failOnRegression === undefined ? {} : { failOnRegression: args.failOnRegression }),
       reportCommand: ["wirelab", "report", ...argv].join(" "),
     });
     io.log(written.markdown);
     io.log(written.html);
     if (written.chartsUnavailable !== undefined) io.error(`wirelab report: no charts: ${written.chartsUnavailable}`);
+    if (written.gate !== undefined) {
+      for (const line of gateLines(written.gate)) io.log(line);
+      if (written.gate.regressions.length > 0) return 3;
+    }
     return 0;
   } catch (error) {
     const code = error instanceof ReportError ? ` [${error.code}]` : "";

@@ -50,6 +50,17 @@ ul { padding-left: 22px; }
 li.tone-warn, li.tone-failed { list-style: "⚠ "; }
 figure.chart { margin: 12px 0 24px; display: inline-block; vertical-align: top; max-width: 100%; }
 figure.chart svg { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
+div.row { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 16px; align-items: start; }
+div.row > table { width: 100%; margin-top: 8px; font-size: 12.5px; }
+div.row > table td, div.row > table th { padding: 3px 6px; }
+div.row > figure.chart { margin-top: 8px; width: min-content; }
+div.row > figure.chart svg { max-width: none; }
+@media (max-width: 1100px) { div.row { grid-template-columns: minmax(0, 1fr); } }
+details > summary { cursor: pointer; color: #57606a; margin: 24px 0 0; }
+h2#verdicts { margin-top: 16px; }
+figure.flame { margin: 12px 0 24px; overflow-x: auto; }
+figure.flame svg { border: 1px solid #eaeef2; }
+figure.flame text { pointer-events: none; fill: #1b1f24; }
 figcaption { font-size: 12px; color: #57606a; max-width: 620px; margin-top: 4px; }
 `;
 
@@ -68,6 +79,22 @@ function cell(tag: "td" | "th", x: Cell | string, align: "left" | "right" | unde
  * @returns The HTML text.
  */
 export function renderHtml(blocks: readonly Block[], title = "wirelab benchmark report"): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+${render(blocks).join("\n")}
+</body>
+</html>
+`;
+}
+
+function render(blocks: readonly Block[]): string[] {
   const body: string[] = [];
   for (const b of blocks) {
     switch (b.type) {
@@ -92,19 +119,16 @@ export function renderHtml(blocks: readonly Block[], title = "wirelab benchmark 
           `<figure class="chart" id="${escapeHtml(b.chart.id)}" data-kind="${b.chart.kind}">\n${b.chart.svg}\n<figcaption><strong>${inline(b.chart.title)}</strong>: ${inline(b.chart.caption)}</figcaption>\n</figure>`,
         );
         break;
+      case "figure":
+        body.push(`<figure class="flame" id="${escapeHtml(b.id)}">\n${b.svg}\n<figcaption><strong>${inline(b.title)}</strong>: ${inline(b.caption)}</figcaption>\n</figure>`);
+        break;
+      case "row":
+        body.push(`<div class="row">\n${render(b.blocks).join("\n")}\n</div>`);
+        break;
+      case "details":
+        body.push(`<details open>\n<summary>${inline(b.summary)}</summary>\n${render(b.blocks).join("\n")}\n</details>`);
+        break;
     }
   }
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-${body.join("\n")}
-</body>
-</html>
-`;
+  return body;
 }

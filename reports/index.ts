@@ -23,7 +23,10 @@ import type { ResultsInput, WriteReportOptions, WrittenReport } from "./write-re
 import { writeReport } from "./write-report.js";
 
 export { RESULTS_SCHEMA_VERSION } from "./results.js";
-export type { Comparison, Environment, LatencySummary, Parameters, ResultPoint, Results, ScenarioInfo, StyleInfo, StyleRunsOn } from "./results.js";
+export type { Comparison, Environment, LatencySummary, Parameters, PrecisionResult, ResultPoint, Results, ScenarioInfo, StyleInfo, StyleRunsOn } from "./results.js";
+export type { GateCheck, GateResult } from "./regression-gate.js";
+export type { Figure, FigureJudgement, Verdict, VerdictOutcome } from "./verdicts.js";
+export type { RatioEstimate } from "./statistics.js";
 export { parseResults, readResults, SUPPORTED_SCHEMA_VERSIONS } from "./read-results.js";
 export {
   artilleryResults,

@@ -27,7 +27,10 @@ function cellText(cell: Cell): string {
  * @returns The Markdown text, ending with a newline.
  */
 export function renderMarkdown(blocks: readonly Block[], options: MarkdownOptions = {}): string {
-  const chartDir = options.chartDir ?? "charts";
+  return `${render(blocks, options.chartDir ?? "charts").join("\n\n")}\n`;
+}
+
+function render(blocks: readonly Block[], chartDir: string): string[] {
   const out: string[] = [];
   for (const b of blocks) {
     switch (b.type) {
@@ -50,7 +53,17 @@ export function renderMarkdown(blocks: readonly Block[], options: MarkdownOption
       case "chart":
         out.push(`![${b.chart.title}](${chartDir}/${b.chart.id}.svg)\n\n*${b.chart.title}*: ${b.chart.caption}`);
         break;
+      case "figure":
+        out.push(`![${b.title}](${chartDir}/${b.id}.svg)\n\n*${b.title}*: ${b.caption}`);
+        break;
+      case "row":
+        out.push(...render(b.blocks, chartDir));
+        break;
+      case "details":
+        // GitHub folds what is inside; the blank lines let Markdown inside it render.
+        out.push(`<details>\n<summary>${b.summary}</summary>`, ...render(b.blocks, chartDir), "</details>");
+        break;
     }
   }
-  return `${out.join("\n\n")}\n`;
+  return out;
 }

@@ -221,10 +221,27 @@ export function parseResults(json: unknown, source: string): RunResults {
     sim: par.boolean("sim"),
     ...(par.has("load") ? { load: par.string("load") } : {}),
     ...(par.has("targets") ? { targets: par.strings("targets") } : {}),
+    ...(par.has("serverCpuProfile") ? { serverCpuProfile: par.string("serverCpuProfile") } : {}),
   };
   const points = root.array("points").map(readPoint);
   const scenarios = version === 1 ? scenariosOfVersion1(parameters, points) : root.array("scenarios").map(readScenario);
-  return { schemaVersion: version, environment, parameters, scenarios, points, source };
+  const precision = root.has("precision") ? readPrecision(root.object("precision")) : undefined;
+  return { schemaVersion: version, environment, parameters, scenarios, points, ...(precision === undefined ? {} : { precision }), source };
+}
+
+function readPrecision(r: FieldReader): NonNullable<Results["precision"]> {
+  return {
+    target: r.number("target", "positive"),
+    maxTimeMs: r.number("maxTimeMs"),
+    outcomes: r.array("outcomes").map((o) => ({
+      scenario: o.string("scenario"),
+      connections: o.number("connections", "integer"),
+      rounds: o.number("rounds", "integer"),
+      elapsedMs: o.number("elapsedMs"),
+      stoppedBy: o.string("stoppedBy"),
+      comparisons: o.array("comparisons").map((c) => ({ subject: c.string("subject"), reference: c.string("reference"), figure: c.string("figure"), ratio: c.numberOrNull("ratio"), halfWidth: c.numberOrNull("halfWidth") })),
+    })),
+  };
 }
 
 const RUNS_ON: readonly StyleRunsOn[] = ["wirelab", "node", "command", "target", "unknown"];

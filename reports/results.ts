@@ -154,6 +154,20 @@ export interface Parameters {
   readonly load?: string;
   /** `--target` servers, `NAME=HOST:PORT`; absent when the harness started the servers. */
   readonly targets?: readonly string[];
+  /** `--server-cpu-prof`: the folder of the servers' CPU profiles, `DIR/<scenario>/<style>/*.cpuprofile`. */
+  readonly serverCpuProfile?: string;
+}
+
+/** How auto-sampling (`--precision`) ended for one scenario at one connection count. */
+export interface PrecisionResult {
+  readonly scenario: string;
+  readonly connections: number;
+  readonly rounds: number;
+  readonly elapsedMs: number;
+  /** `met`: every interval within the target; `time`: the budget ran out; `rounds`: the round limit. */
+  readonly stoppedBy: string;
+  /** Each comparison's ratio and relative half-width of its 95% interval at the end (null: none). */
+  readonly comparisons: readonly { readonly subject: string; readonly reference: string; readonly figure: string; readonly ratio: number | null; readonly halfWidth: number | null }[];
 }
 
 /** A whole results file. */
@@ -164,4 +178,6 @@ export interface Results {
   /** The scenarios that ran, with their styles and comparisons. */
   readonly scenarios: readonly ScenarioInfo[];
   readonly points: readonly ResultPoint[];
+  /** Present when the sweep auto-sampled (`--precision`): the target and how each group ended. */
+  readonly precision?: { readonly target: number; readonly maxTimeMs: number; readonly outcomes: readonly PrecisionResult[] };
 }

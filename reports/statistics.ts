@@ -17,7 +17,9 @@
  *   (simple-statistics stops at the rank sum);
  * - the Student t tail through the regularized incomplete beta function (only jstat and @stdlib
  *   have a t CDF), and Welch's statistic and degrees of freedom on top of it
- *   (simple-statistics' two-sample t-test pools the variances and returns no p-value).
+ *   (simple-statistics' two-sample t-test pools the variances and returns no p-value);
+ * - the Student t quantile (by bisection on that tail) and the Welch interval of a ratio of
+ *   geometric means, on which the verdicts, `--precision` and the regression gate rest.
  *
  * Everything here is pure and deterministic; nothing reads a clock or `Math.random`.
  *
@@ -488,4 +490,96 @@ export function fitPowerLaw(xs: readonly number[], ys: readonly number[]): Power
   // All y equal: a flat line explains everything (R² would be 0 / 0).
   const flat = points.every(([, y]) => y === (points[0] as [number, number])[1]);
   return { exponent: line.m, coefficient: Math.exp(line.b), rSquared: flat ? 1 : rSquared(points, linearRegressionLine(line)), n: xs.length };
+}
+
+/**
+ * The Student t quantile: the t with P(|T| ≤ t) = `confidence`, found by bisection on
+ * {@link studentTTwoSidedP} (monotone in t), to 1e-10.
+ *
+ * @param confidence - Two-sided coverage in (0, 1), e.g. 0.95.
+ * @param df - Degrees of freedom (> 0).
+ * @returns The critical value, e.g. 2.262 for 0.95 and df = 9.
+ * @throws RangeError when an argument is out of range.
+ */
+export function studentTQuantile(confidence: number, df: number): number {
+  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
+  if (!(df > 0)) throw new RangeError(`df must be > 0, got ${df}`);
+  const tail = 1 - confidence;
+  let lo = 0;
+  let hi = 1;
+  while (studentTTwoSidedP(hi, df) > tail) hi *= 2;
+  while (hi - lo > 1e-10 * Math.max(1, hi)) {
+    const mid = (lo + hi) / 2;
+    if (studentTTwoSidedP(mid, df) > tail) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** A ratio of geometric means with its Welch interval and test. */
+export interface RatioEstimate extends Interval {
+  /** Two-sided p of Welch's t-test on the logs (H0: the ratio is 1). */
+  readonly p: number;
+  /** Welch–Satterthwaite degrees of freedom. */
+  readonly df: number;
+  /** The interval's half-width relative to the estimate: max(high / estimate − 1, 1 − low / estimate). */
+  readonly relativeHalfWidth: number;
+}
+
+/**
+ * The ratio of geometric means of two samples of positive figures (runs of one style over runs of
+ * another, or a new build over a baseline), with the Welch t interval and two-sided test on the
+ * logs. Taking logs makes the interval of a ratio symmetric (×/÷) and the test scale-free; the
+ * interval excludes 1 exactly when p < 1 − confidence.
+ *
+ * @param a - The numerator's runs (each > 0, at least 2).
+ * @param b - The denominator's runs (each > 0, at least 2).
+ * @param confidence - Coverage of the interval. @defaultValue 0.95
+ * @returns The ratio, its interval, p and df.
+ * @throws RangeError when a sample has fewer than 2 values or a value is not positive.
+ */
+export function geometricMeanRatio(a: readonly number[], b: readonly number[], confidence = 0.95): RatioEstimate {
+  requireSample(a, "geometricMeanRatio (numerator)", 2);
+  requireSample(b, "geometricMeanRatio (denominator)", 2);
+  for (const x of [...a, ...b]) if (!(x > 0) || !Number.isFinite(x)) throw new RangeError(`geometricMeanRatio: values must be positive and finite, got ${x}`);
+  const la = a.map(Math.log);
+  const lb = b.map(Math.log);
+  const test = welchTTest(la, lb);
+  const diff = mean(la) - mean(lb);
+  const se = Math.sqrt(sampleVariance(la) / la.length + sampleVariance(lb) / lb.length);
+  const df = test.df ?? la.length + lb.length - 2;
+  const half = se === 0 ? 0 : studentTQuantile(confidence, df) * se;
+  const estimate = Math.exp(diff);
+  const low = Math.exp(diff - half);
+  const high = Math.exp(diff + half);
+  return { estimate, low, high, confidence, p: test.p, df, relativeHalfWidth: Math.max(high / estimate - 1, 1 - low / estimate) };
+}
+
+/**
+ * The same ratio from paired runs: `a[i]` and `b[i]` measured side by side (one interleaved round
+ * of two styles, or repeat i of two runs), so that what disturbed both, a busy machine in that
+ * round or a cold start in the first, divides out. A one-sample t interval and test on the log
+ * ratios; with runs that are not really paired it is still valid, only with fewer degrees of
+ * freedom than {@link geometricMeanRatio}.
+ *
+ * @param a - The numerator's runs (each > 0).
+ * @param b - The denominator's runs, paired with `a` by index (each > 0, same length, at least 2).
+ * @param confidence - Coverage of the interval. @defaultValue 0.95
+ * @returns The ratio of geometric means, its interval, p and df (pairs − 1).
+ * @throws RangeError when the lengths differ, there are fewer than 2 pairs, or a value is not positive.
+ */
+export function pairedGeometricMeanRatio(a: readonly number[], b: readonly number[], confidence = 0.95): RatioEstimate {
+  if (a.length !== b.length) throw new RangeError(`pairedGeometricMeanRatio: ${a.length} values against ${b.length}`);
+  requireSample(a, "pairedGeometricMeanRatio", 2);
+  for (const x of [...a, ...b]) if (!(x > 0) || !Number.isFinite(x)) throw new RangeError(`pairedGeometricMeanRatio: values must be positive and finite, got ${x}`);
+  const d = a.map((x, i) => Math.log(x) - Math.log(b[i] as number));
+  const m = mean(d);
+  const se = Math.sqrt(sampleVariance(d) / d.length);
+  const df = d.length - 1;
+  const p = se === 0 ? (m === 0 ? 1 : 0) : studentTTwoSidedP(m / se, df);
+  const half = se === 0 ? 0 : studentTQuantile(confidence, df) * se;
+  const estimate = Math.exp(m);
+  const low = Math.exp(m - half);
+  const high = Math.exp(m + half);
+  return { estimate, low, high, confidence, p, df, relativeHalfWidth: Math.max(high / estimate - 1, 1 - low / estimate) };
 }

@@ -14,6 +14,8 @@ import { renderMarkdown } from "./markdown.js";
 import { parseResults, readJsonFile, type RunResults } from "./read-results.js";
 import type { Results } from "./results.js";
 import { buildDocument } from "./report-document.js";
+import { readStyleProfiles, type StyleProfile } from "./cpu-profile.js";
+import type { GateResult } from "./regression-gate.js";
 
 /**
  * A results file given by path (`wirelab bench`'s `results.json`, or Artillery's `--output` of a
@@ -41,6 +43,8 @@ export interface WrittenReport {
   readonly charts: readonly string[];
   /** Set when no chart was drawn, with why (vega and vega-lite are not installed). */
   readonly chartsUnavailable?: string;
+  /** The regression gate's decision, when `failOnRegression` and a baseline were given. */
+  readonly gate?: GateResult;
 }
 
 function isList(input: ResultsInput | readonly ResultsInput[]): input is readonly ResultsInput[] {
@@ -74,6 +78,21 @@ export async function loadResults(input: ResultsInput | readonly ResultsInput[])
   return out;
 }
 
+/** The servers' CPU profiles the results name (`--server-cpu-prof`), merged per style. */
+async function loadProfiles(results: readonly RunResults[]): Promise<{ profiles: StyleProfile[]; profilesUnavailable?: string }> {
+  const profiles: StyleProfile[] = [];
+  const missing: string[] = [];
+  for (const r of results) {
+    const dir = r.parameters.serverCpuProfile;
+    if (dir === undefined) continue;
+    const styles = [...new Map(r.points.map((p) => [`${p.scenario}|${p.style}`, { scenario: p.scenario, style: p.style }])).values()];
+    const found = await readStyleProfiles(dir, styles);
+    if (found.length === 0) missing.push(dir);
+    profiles.push(...found);
+  }
+  return { profiles, ...(missing.length === 0 ? {} : { profilesUnavailable: `No CPU profile found under ${missing.join(", ")} (the results name it as their --server-cpu-prof folder; a command style, such as a Python peer, is not profiled).` }) };
+}
+
 /**
  * Analyses results and writes `report.md`, `report.html` (self-contained) and one SVG per chart
  * under `charts/` (which the Markdown links to).
@@ -93,9 +112,12 @@ export async function writeReport(options: WriteReportOptions): Promise<WrittenR
   const baseline = options.baseline === undefined ? undefined : await loadResults(options.baseline);
   const model = analyze(results, baseline, options);
   const { charts, unavailable } = await renderCharts(model);
+  const { profiles, profilesUnavailable } = await loadProfiles(results);
   const blocks = buildDocument(model, charts, {
     ...(options.reportCommand === undefined ? {} : { reportCommand: options.reportCommand }),
     ...(unavailable === undefined ? {} : { chartsUnavailable: unavailable }),
+    profiles,
+    ...(profilesUnavailable === undefined ? {} : { profilesUnavailable }),
   });
   await mkdir(join(options.out, "charts"), { recursive: true });
   const markdown = join(options.out, "report.md");
@@ -106,7 +128,13 @@ export async function writeReport(options: WriteReportOptions): Promise<WrittenR
     await writeFile(path, ch.svg);
     chartPaths.push(path);
   }
+  for (const b of blocks) {
+    if (b.type !== "figure") continue;
+    const path = join(options.out, "charts", `${b.id}.svg`);
+    await writeFile(path, b.svg);
+    chartPaths.push(path);
+  }
   await writeFile(markdown, renderMarkdown(blocks));
   await writeFile(html, renderHtml(blocks));
-  return { markdown, html, charts: chartPaths, ...(unavailable === undefined ? {} : { chartsUnavailable: unavailable }) };
+  return { markdown, html, charts: chartPaths, ...(unavailable === undefined ? {} : { chartsUnavailable: unavailable }), ...(model.gate === undefined ? {} : { gate: model.gate }) };
 }

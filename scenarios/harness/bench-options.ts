@@ -7,8 +7,10 @@
  */
 
 import * as os from "node:os";
+import * as path from "node:path";
 import { InvalidOptionError } from "../../runtime/errors.js";
 import type { TargetSpec } from "./server-under-test.js";
+import { DEFAULT_PRECISION_MAX_TIME_MS } from "./precision.js";
 
 /** Default connection counts of a sweep. */
 export const DEFAULT_CONNECTIONS: readonly number[] = [1, 10, 100, 1000];
@@ -95,10 +97,23 @@ export interface BenchOptions {
   readonly seed?: number;
   /** Pin the server to CPU 0 and the load workers to the others (`taskset`). @defaultValue true */
   readonly pin?: boolean;
-  /** Extra Node flags for Node server children (profiling). @defaultValue [] */
+  /** Extra Node flags for Node server children. @defaultValue [] */
   readonly serverNodeFlags?: readonly string[];
+  /**
+   * Profile every Node server with `--cpu-prof` into `DIR/<scenario>/<style>/` (relative to
+   * `cwd`); the report then shows where each style's time goes. @defaultValue no profiling
+   */
+  readonly serverCpuProfile?: string;
   /** Extra Node flags for load workers (profiling). @defaultValue [] */
   readonly loadNodeFlags?: readonly string[];
+  /**
+   * Auto-sampling: keep making interleaved rounds of the styles, past `repeat`, until every
+   * declared comparison's 95% interval is within ± this fraction of its ratio (0.03 for ±3%; or
+   * a string such as `"3%"`), or `maxTime` runs out. @defaultValue off: `repeat` rounds
+   */
+  readonly precision?: number | string;
+  /** Auto-sampling's time budget per scenario and connection count. @defaultValue DEFAULT_PRECISION_MAX_TIME_MS (3 minutes) */
+  readonly maxTime?: number | string;
   /** What relative scenario paths are relative to. @defaultValue process.cwd() */
   readonly cwd?: string;
   /** The command line, for the provenance. @defaultValue "bench()" */
@@ -125,7 +140,12 @@ export interface SweepOptions {
   readonly seed: number;
   readonly pin: boolean;
   readonly serverNodeFlags: readonly string[];
+  /** Absolute folder of the server CPU profiles, or null. */
+  readonly serverCpuProfile: string | null;
   readonly loadNodeFlags: readonly string[];
+  /** Auto-sampling's target half-width (0.03), or null: `repeat` rounds. */
+  readonly precision: number | null;
+  readonly maxTimeMs: number;
   readonly cwd: string;
   readonly command: string;
 }
@@ -243,6 +263,20 @@ function targetSpecs(targets: readonly TargetOption[] | undefined): TargetSpec[]
 }
 
 /**
+ * Parses a precision: `3%`, `0.5%`, or a fraction such as `0.03`; within (0, 100%).
+ * @param value - the value.
+ * @returns the fraction.
+ * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) naming `--precision`.
+ */
+export function parsePrecision(value: number | string): number {
+  const text = String(value).trim();
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(text);
+  const f = m === null ? NaN : m[2] === "%" ? Number(m[1]) / 100 : Number(m[1]);
+  if (!(f > 0 && f < 1)) throw new InvalidOptionError("--precision", `expected a percentage such as 3% (or a fraction such as 0.03) in (0, 100%), got ${JSON.stringify(value)}`);
+  return f;
+}
+
+/**
  * Validates a sweep and fills in its defaults (everything but loading the scenarios and probing
  * the targets, which need I/O).
  * @param options - the sweep as asked.
@@ -278,6 +312,8 @@ export function validateBenchOptions(options: BenchOptions): SweepOptions {
   const scenarios = options.scenarios === undefined ? null : options.scenarios;
   if (scenarios !== null && scenarios.length === 0) throw new InvalidOptionError("scenario", "no scenario given");
   if (targets.length > 0 && (scenarios === null || scenarios.length !== 1)) throw new InvalidOptionError("--target", "give exactly one scenario, whose client workload loads the target");
+  if (options.precision !== undefined && sim) throw new InvalidOptionError("--precision", "a --sim run checks invariants and measures nothing to narrow; drop --precision or --sim");
+  if (options.maxTime !== undefined && options.precision === undefined) throw new InvalidOptionError("--max-time", "is the budget of --precision; give --precision too");
   return {
     scenarios,
     styles: options.styles === undefined ? null : [...new Set(options.styles)],
@@ -295,7 +331,10 @@ export function validateBenchOptions(options: BenchOptions): SweepOptions {
     seed: options.seed === undefined ? DEFAULT_SEED : checkCount("--seed", options.seed, 2 ** 31 - 1),
     pin: options.pin ?? true,
     serverNodeFlags: options.serverNodeFlags ?? [],
+    serverCpuProfile: options.serverCpuProfile === undefined ? null : path.resolve(options.cwd ?? process.cwd(), options.serverCpuProfile),
     loadNodeFlags: options.loadNodeFlags ?? [],
+    precision: options.precision === undefined ? null : parsePrecision(options.precision),
+    maxTimeMs: duration("--max-time", options.maxTime, DEFAULT_PRECISION_MAX_TIME_MS),
     cwd: options.cwd ?? process.cwd(),
     command: options.command ?? "bench()",
   };

@@ -24,6 +24,10 @@ SimNetwork with --sim), writes DIR/results.json and the report beside it.
   --duration D         measured window per point (300ms, 5s, 2m; a bare number is seconds); default 5s
   --warmup D           warm-up before each window; default 1s
   --repeat N           repeats per point; default 3
+  --precision PCT      auto-sampling: after --repeat rounds, keep making interleaved rounds until
+                       every declared comparison's 95% interval is within ±PCT (e.g. 3%) of its
+                       ratio, or --max-time runs out; says which (throughput scenarios)
+  --max-time D         --precision's budget per scenario and connection count; default 3m
   --rate N             open loop: N operations/s over all connections (latency from intended send time)
   --sim                run each scenario's wirelab styles and client on SimNetwork (random chunking,
                        resets) and check its invariants, instead of real sockets
@@ -38,7 +42,8 @@ SimNetwork with --sim), writes DIR/results.json and the report beside it.
   --workers N          load worker processes; default: cores - 1 (at least 1)
   --timeout D          an operation unanswered this long is a timeout; default 10s
   --host H             loopback address servers listen on; default 127.0.0.1
-  --server-cpu-prof DIR  run Node servers with --cpu-prof, profiles in DIR
+  --server-cpu-prof DIR  run Node servers with --cpu-prof, profiles in DIR/<scenario>/<style>;
+                       the report shows a flame graph and the top self-time functions per style
   --load-cpu-prof DIR    run load workers with --cpu-prof, profiles in DIR
   --no-pin             do not pin the server to CPU 0 and the load to the other CPUs
   --out DIR            output folder; default results/<timestamp> (and results/latest)
@@ -75,6 +80,8 @@ const BENCH_OPTIONS = {
   warmup: { type: "string" },
   timeout: { type: "string" },
   repeat: { type: "string" },
+  precision: { type: "string" },
+  "max-time": { type: "string" },
   rate: { type: "string" },
   workers: { type: "string" },
   load: { type: "string" },
@@ -179,6 +186,8 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
     ...(v.timeout === undefined ? {} : { timeout: v.timeout }),
     ...(v.repeat === undefined ? {} : { repeat: parseCount("--repeat", v.repeat, Number.MAX_SAFE_INTEGER) }),
     ...(v.rate === undefined ? {} : { rate: rateOf(v.rate) }),
+    ...(v.precision === undefined ? {} : { precision: v.precision }),
+    ...(v["max-time"] === undefined ? {} : { maxTime: v["max-time"] }),
     ...(v.workers === undefined ? {} : { workers: parseCount("--workers", v.workers, Number.MAX_SAFE_INTEGER) }),
     ...(load === undefined ? {} : { load: load as LoadChoice }),
     ...(v.host === undefined ? {} : { host: v.host }),
@@ -186,7 +195,7 @@ export function parseBenchArgs(argv: readonly string[], command: string): BenchC
     ...(targets.length === 0 ? {} : { targets }),
     sim: v.sim === true,
     pin: v["no-pin"] !== true,
-    serverNodeFlags: v["server-cpu-prof"] === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${v["server-cpu-prof"]}`],
+    ...(v["server-cpu-prof"] === undefined ? {} : { serverCpuProfile: v["server-cpu-prof"] }),
     loadNodeFlags: v["load-cpu-prof"] === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${v["load-cpu-prof"]}`],
     command,
   };

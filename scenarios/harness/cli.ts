@@ -5,11 +5,12 @@
  * wirelab bench [SCENARIO|PATH ...] [options]     (wirelab bench --help)
  * wirelab list [SCENARIO|PATH ...]
  * wirelab serve SCENARIO|PATH --style STYLE --port PORT [--host 127.0.0.1]
- * wirelab report RESULTS.json ... --out DIR
+ * wirelab report RESULTS.json ... [--baseline OLD.json [--fail-on-regression 5%]] --out DIR
  * ```
  *
  * Exit codes: 0 done; 1 a run failed (a point failed, or an invariant was violated in --sim);
- * 2 a bad command line or scenario (the message names the option, the file or the style).
+ * 2 a bad command line or scenario (the message names the option, the file or the style);
+ * 3 (`wirelab report --fail-on-regression`) a figure regressed.
  *
  * @module
  */
@@ -36,8 +37,9 @@ export const USAGE = `usage: wirelab COMMAND [options]
   wirelab list [SCENARIO|PATH ...]    list scenarios and their styles
   wirelab serve SCENARIO|PATH --style STYLE --port PORT
                                       run one server alone until SIGINT/SIGTERM
-  wirelab report RESULTS.json ... --out DIR
-                                      write report.md and report.html from results
+  wirelab report RESULTS.json ... [--baseline OLD.json [--fail-on-regression 5%]] --out DIR
+                                      write report.md and report.html from results; with
+                                      --fail-on-regression, exit 3 on a regression
 
 A SCENARIO is a built-in name (${BUILTIN_SCENARIOS.join(", ")}); a PATH is a scenario module
 (.js, or .ts with tsx installed). \`wirelab COMMAND --help\` shows a command's options.`;

@@ -16,6 +16,8 @@
 
 import { createRequire } from "node:module";
 import * as os from "node:os";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
 import type { ResultPoint, Results } from "../../reports/results.js";
 import type { BenchOptions, SweepOptions } from "./bench-options.js";
 import { validateBenchOptions } from "./bench-options.js";
@@ -36,6 +38,7 @@ import { assembleResults, describeEnvironment } from "./results-writer.js";
 import type { ServerChildOptions, ServerUnderTest } from "./server-under-test.js";
 import { attachTarget, probeTarget, startCommandServer, startServerChild } from "./server-under-test.js";
 import { checkScenario } from "./sim-check.js";
+import { comparisonPrecision, describePrecision, shouldStop, type PrecisionOutcome } from "./precision.js";
 
 /** What the runner tells its caller as it goes. */
 export interface BenchProgress {
@@ -95,15 +98,19 @@ export async function bench(options: BenchRunOptions = {}): Promise<Results> {
   const progress = options.progress ?? createProgress(process.stderr);
   const environment = describeEnvironment(sweep.command, { ...plan.peers, ...(plan.scenarios.some((p) => p.load === "autocannon") ? { autocannon: autocannonVersion() } : {}) });
   for (const note of plan.notes) progress.note(note);
+  if (sweep.precision !== null) {
+    progress.note(`--precision ±${+(sweep.precision * 100).toFixed(2)}%: at least ${plan.total} points, then more rounds until every declared comparison is that precise or ${(sweep.maxTimeMs / 1000).toFixed(0)} s per scenario and connection count run out`);
+  }
   progress.begin(plan.total);
   const points: ResultPoint[] = [];
   const emit = (point: ResultPoint): void => {
     points.push(point);
     progress.point(point);
   };
+  const outcomes: PrecisionOutcome[] = [];
   if (sweep.sim) await runSim(plan, sweep, emit);
-  else await runReal(plan, sweep, emit, progress);
-  return assembleResults(
+  else await runReal(plan, sweep, emit, progress, outcomes);
+  const results = assembleResults(
     environment,
     {
       scenarios: plan.scenarios.map((p) => p.loaded.scenario.name),
@@ -116,10 +123,27 @@ export async function bench(options: BenchRunOptions = {}): Promise<Results> {
       sim: sweep.sim,
       load: sweep.sim ? "sim" : (sweep.load ?? "default"),
       ...(sweep.targets.length === 0 ? {} : { targets: sweep.targets.map((t) => `${t.name}=${t.host}:${t.port}`) }),
+      ...(sweep.serverCpuProfile === null ? {} : { serverCpuProfile: sweep.serverCpuProfile }),
     },
     plan.scenarios,
     points,
   );
+  if (sweep.precision === null) return results;
+  return {
+    ...results,
+    precision: {
+      target: sweep.precision,
+      maxTimeMs: sweep.maxTimeMs,
+      outcomes: outcomes.map((o) => ({
+        scenario: o.scenario,
+        connections: o.connections,
+        rounds: o.rounds,
+        elapsedMs: Math.round(o.elapsedMs),
+        stoppedBy: o.stoppedBy,
+        comparisons: o.comparisons.map((c) => ({ subject: c.subject, reference: c.reference, figure: c.figure, ratio: c.ratio?.estimate ?? null, halfWidth: c.ratio?.relativeHalfWidth ?? null })),
+      })),
+    },
+  };
 }
 
 function autocannonVersion(): string {
@@ -167,9 +191,11 @@ async function runSim(plan: Plan, sweep: SweepOptions, emit: (point: ResultPoint
   }
 }
 
-function childOptions(sweep: SweepOptions): ServerChildOptions {
+function childOptions(sweep: SweepOptions, scenario: string, style: string): ServerChildOptions {
   const cpus = pinning(sweep.pin)?.server;
-  return { host: sweep.host, nodeFlags: sweep.serverNodeFlags, ...(cpus === undefined ? {} : { cpus }) };
+  // Each style profiles into its own folder, so the report knows whose profile is whose.
+  const profile = sweep.serverCpuProfile === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${path.join(sweep.serverCpuProfile, scenario, style)}`];
+  return { host: sweep.host, nodeFlags: [...sweep.serverNodeFlags, ...profile], ...(cpus === undefined ? {} : { cpus }) };
 }
 
 async function startServer(p: PlannedScenario, style: PlannedStyle, sweep: SweepOptions): Promise<ServerUnderTest> {
@@ -178,9 +204,9 @@ async function startServer(p: PlannedScenario, style: PlannedStyle, sweep: Sweep
     case "target":
       return attachTarget(style.target);
     case "command":
-      return startCommandServer(name, style.style, childOptions(sweep));
+      return startCommandServer(name, style.style, childOptions(sweep, p.loaded.scenario.name, style.name));
     default:
-      return startServerChild(name, p.loaded.url, p.loaded.scenario.name, style.name, childOptions(sweep));
+      return startServerChild(name, p.loaded.url, p.loaded.scenario.name, style.name, childOptions(sweep, p.loaded.scenario.name, style.name));
   }
 }
 
@@ -216,12 +242,14 @@ function pointOf(p: PlannedScenario, style: string, connections: number, repeat:
   return w.memory === undefined ? point : holdPoint(point, w.memory, w.open);
 }
 
-async function runReal(plan: Plan, sweep: SweepOptions, emit: (point: ResultPoint) => void, progress: BenchProgress): Promise<void> {
+async function runReal(plan: Plan, sweep: SweepOptions, emit: (point: ResultPoint) => void, progress: BenchProgress, outcomes: PrecisionOutcome[]): Promise<void> {
   const pool = new LoadPool(sweep.workers, sweep.loadNodeFlags, pinning(sweep.pin)?.load);
   try {
     for (const p of plan.scenarios) {
-      if (p.loaded.scenario.kind === "hold") await runHold(p, sweep, pool, emit, progress);
-      else await runThroughput(p, sweep, pool, emit, progress);
+      if (p.loaded.scenario.kind === "hold") {
+        if (sweep.precision !== null) progress.note(`${p.loaded.scenario.name}: --precision narrows throughput scenarios; a hold scenario runs --repeat ${sweep.repeat} times`);
+        await runHold(p, sweep, pool, emit, progress);
+      } else await runThroughput(p, sweep, pool, emit, progress, outcomes);
     }
   } finally {
     await pool.shutdown();
@@ -234,7 +262,7 @@ async function runReal(plan: Plan, sweep: SweepOptions, emit: (point: ResultPoin
  * a window. Interleaving the styles spreads any disturbance from outside (a shared machine) over
  * all of them instead of one style's every repeat, which keeps the ratios of one run honest.
  */
-async function runThroughput(p: PlannedScenario, sweep: SweepOptions, pool: LoadPool, emit: (point: ResultPoint) => void, progress: BenchProgress): Promise<void> {
+async function runThroughput(p: PlannedScenario, sweep: SweepOptions, pool: LoadPool, emit: (point: ResultPoint) => void, progress: BenchProgress, outcomes: PrecisionOutcome[]): Promise<void> {
   const servers = new Map<string, ServerUnderTest>();
   const name = p.loaded.scenario.name;
   try {
@@ -246,20 +274,42 @@ async function runThroughput(p: PlannedScenario, sweep: SweepOptions, pool: Load
         for (const c of p.connections) for (let r = 0; r < sweep.repeat; r++) emit(failedPoint(key(p, style.name, c, r, sweep), `${SERVER_DID_NOT_START}${message(error)}`));
       }
     }
+    // The comparisons auto-sampling narrows: those declared between styles whose servers run.
+    const comparisons = p.loaded.scenario.compare.filter(([a, b]) => servers.has(a) && servers.has(b)).map(([subject, reference]) => ({ subject, reference }));
     for (const connections of p.connections) {
-      for (let repeat = 0; repeat < sweep.repeat; repeat++) {
-        for (const [style, server] of servers) {
+      const started = performance.now();
+      const runs: ResultPoint[] = [];
+      for (let repeat = 0; ; repeat++) {
+        if (sweep.precision === null) {
+          if (repeat >= sweep.repeat) break;
+        } else {
+          const state = { rounds: repeat, elapsedMs: performance.now() - started, comparisons: comparisonPrecision(runs, comparisons, p.loaded.scenario.kind, sweep.precision, sweep.rate) };
+          const stop = repeat < sweep.repeat ? null : shouldStop(state, sweep.repeat, sweep.maxTimeMs);
+          if (stop !== null) {
+            const outcome: PrecisionOutcome = { scenario: name, connections, rounds: repeat, elapsedMs: state.elapsedMs, stoppedBy: stop, comparisons: state.comparisons };
+            outcomes.push(outcome);
+            progress.note(describePrecision(outcome, sweep.precision));
+            break;
+          }
+        }
+        // Every other round in reverse order, so that no style always goes first (the first window
+        // after a pause, or after the load pool reconnects, can differ from the next one).
+        const turns = repeat % 2 === 0 ? [...servers] : [...servers].reverse();
+        for (const [style, server] of turns) {
+          let point: ResultPoint;
           try {
             const w = await measureThroughput(server, pool, seriesLoad(p, server, connections, sweep), sweep);
-            emit(pointOf(p, style, connections, repeat, sweep, w));
+            point = pointOf(p, style, connections, repeat, sweep, w);
           } catch (error) {
             progress.note(`${name}/${style} at ${connections} connections failed: ${message(error)}`);
-            emit(failedPoint(key(p, style, connections, repeat, sweep), message(error)));
+            point = failedPoint(key(p, style, connections, repeat, sweep), message(error));
           } finally {
             await pool.close().catch((error: unknown) => {
               progress.note(`${name}/${style}: closing the load failed: ${message(error)}`);
             });
           }
+          runs.push(point);
+          emit(point);
         }
       }
     }

@@ -139,7 +139,10 @@ class NodeChildServer implements ServerUnderTest {
   async sample(): Promise<ServerWindowEnd> {
     const proc = await sampleOrUnknown(this.child.pid);
     const s = (await withTimeout(this.ipc.request({ type: "sample" }, "sample"), SERVER_START_TIMEOUT_MS, `server ${this.name}`)) as unknown as ServerSample;
-    return { ...proc, elu: s.elu };
+    // The child's own process.cpuUsage() (getrusage, µs) rather than /proc's utime + stime,
+    // which count whole clock ticks (10 ms): over a 500 ms window a tick is 2% of the figure,
+    // too coarse for a verdict or a gate that must see 5%.
+    return { ...proc, cpuUs: s.cpu.user + s.cpu.system, elu: s.elu };
   }
 
   async memoryAfterGc(): Promise<MemorySample> {

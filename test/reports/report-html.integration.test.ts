@@ -90,6 +90,41 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRED)("report.html in headless Chromium",
     expect(await page.locator("td.tone-bad", { hasText: "regressed" }).count()).toBeGreaterThan(0);
 
     await page.screenshot({ path: join(OUT, "report-top.png") });
+    await page.close();
+  });
+
+  it("leads with the answer: the verdict table and its chart on the first screen at 1280×800, warnings grouped, no negative figure", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(pathToFileURL(htmlPath).href, { waitUntil: "load" });
+    const table = page.locator("div.row > table").first();
+    const chart = page.locator("div.row > figure#chart-verdicts");
+    const tableBox = await table.boundingBox();
+    const chartBox = await chart.boundingBox();
+    expect(tableBox).not.toBeNull();
+    expect(chartBox).not.toBeNull();
+    // Both start on the first screen, and the chart is beside the table, not under it.
+    expect(tableBox!.y).toBeLessThan(300);
+    expect(chartBox!.y + 200).toBeLessThan(800);
+    expect(chartBox!.x).toBeGreaterThan(tableBox!.x + tableBox!.width - 1);
+    expect(await table.locator("thead th").nth(1).textContent()).toBe("Comparison");
+    // The first heading after the title is the verdicts.
+    expect(await page.locator("h2").first().textContent()).toBe("Verdicts");
+    // Grouped: one line per kind above the details, every warning in full below.
+    const grouped = await page.locator("h2#warnings + ul > li").allTextContents();
+    const full = await page.locator("h2#warnings-in-full + ul > li").allTextContents();
+    expect(grouped.length).toBe(new Set(grouped.map((t) => t.split(":")[0])).size);
+    expect(grouped.some((t) => /^noisy: \d+ of \d+ points noisy, CV > 10%/.test(t))).toBe(true);
+    expect(full.length).toBeGreaterThan(grouped.length);
+    // No figure shown as a negative number of bytes, µs or operations.
+    const text = await page.locator("body").innerText();
+    expect(text.match(/[-−]\d[\d.,]*\s*(B|KiB|MiB|µs|ms|ops)\b/g) ?? []).toEqual([]);
+    await page.screenshot({ path: join(OUT, "report-first-screen.png") });
+    await page.close();
+  });
+
+  it("keeps its screenshots of the details", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(pathToFileURL(htmlPath).href, { waitUntil: "load" });
     await page.locator("#charts-tcp-echo-real-closed").scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(OUT, "report-charts.png") });
     await page.locator("#chart-http-hello-real-rate-2000-open-loop").scrollIntoViewIfNeeded();

@@ -149,8 +149,16 @@ describe("writeReport", () => {
     html = readFileSync(written.html, "utf8");
   });
 
+  it("Markdown fits a pull request: the answer first and short, the details folded, the whole under GitHub's 65,536 characters", () => {
+    const head = md.slice(0, md.indexOf("<details>"));
+    expect(head.indexOf("## Verdicts")).toBeLessThan(head.indexOf("## Warnings"));
+    expect(head.length).toBeLessThan(8000);
+    expect(md.length).toBeLessThan(65_536);
+    expect(md.trimEnd().endsWith("</details>")).toBe(true);
+  });
+
   it("writes Markdown with provenance, warnings and every table", () => {
-    for (const heading of ["## Provenance", "## Baseline run", "## Warnings", "## At a glance", "## Change against the baseline run", "## Capacity at p99 < 5 ms", "## How cost grows with connections", "## Method"]) {
+    for (const heading of ["## Provenance", "## Baseline run", "## Warnings", "## Verdicts", "## Warnings in full", "## Change against the baseline run", "## Capacity at p99 < 5 ms", "## How cost grows with connections", "## Method"]) {
       expect(md).toContain(heading);
     }
     expect(md).toContain("`0ef1646`");
