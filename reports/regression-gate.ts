@@ -152,10 +152,15 @@ export function describeCheck(c: GateCheck): string {
 export function gateLines(gate: GateResult): string[] {
   const threshold = `${+(gate.threshold * 100).toFixed(2)}%`;
   const lines = gate.regressions.map((c) => `::error title=wirelab regression::${c.label}: ${describeCheck(c)}, beyond the ${threshold} threshold`);
+  // A figure without a ratio (too few runs on a side, or below noise) was not tested: it must not read as passed.
+  const compared = gate.checks.filter((c) => c.ratio !== undefined).length;
+  const untested = gate.checks.length - compared;
+  if (compared === 0) lines.push("::warning title=wirelab regression gate::no figure could be compared with the baseline (too few runs, figures below noise, or no point in common): the gate tested nothing");
+  const counted = `${compared} figure${compared === 1 ? "" : "s"} checked${untested === 0 ? "" : `, ${untested} not comparable (too few runs, or below noise)`}`;
   lines.push(
     gate.regressions.length === 0
-      ? `wirelab report: no regression beyond ${threshold} (${gate.checks.length} figure${gate.checks.length === 1 ? "" : "s"} checked against the baseline)`
-      : `wirelab report: ${gate.regressions.length} regression${gate.regressions.length === 1 ? "" : "s"} beyond ${threshold} of ${gate.checks.length} figure${gate.checks.length === 1 ? "" : "s"} checked: ${gate.regressions.map((c) => `${c.label} ${FIGURES[c.figure].label} ${percent((c.ratio as RatioEstimate).estimate)}`).join("; ")}`,
+      ? `wirelab report: no regression beyond ${threshold} (${counted} against the baseline)`
+      : `wirelab report: ${gate.regressions.length} regression${gate.regressions.length === 1 ? "" : "s"} beyond ${threshold} of ${counted}: ${gate.regressions.map((c) => `${c.label} ${FIGURES[c.figure].label} ${percent((c.ratio as RatioEstimate).estimate)}`).join("; ")}`,
   );
   return lines;
 }

@@ -336,14 +336,18 @@ export class ArtilleryEngine {
         onFailure: (outcome, _sequence, detail, cause) => {
           if (outcome === "error") seen.lost ??= { code: errorCode(cause), detail };
           else if (outcome === "timeout") seen.lost ??= { code: "WL_ERR_TIMEOUT", detail };
-          else seen.mismatch = { code: "WL_ERR_MISMATCH", detail };
+          else {
+            seen.mismatch = { code: "WL_ERR_MISMATCH", detail };
+            // A thrown mismatch closed the connection (`ctx.mismatch()` gives no cause and
+            // does not): the virtual user failed, even on its last operation.
+            if (cause !== undefined) seen.lost ??= seen.mismatch;
+          }
         },
       });
     } finally {
       if (deadline?.active() === true) deadline.cancel();
     }
-    // A connection that ended before its work was done ended on its last failure (a thrown
-    // mismatch closes it, `ctx.mismatch()` does not).
+    // A connection that ended before its work was done ended on its last failure.
     const endedEarly = started < options.operations && !stop.signal.aborted;
     const failure = seen.lost ?? (endedEarly ? seen.mismatch : null);
     if (failure === null) return null;

@@ -75,6 +75,18 @@ describe("the gate's decision", () => {
     expect(gateLines(small)).toEqual(["wirelab report: no regression beyond 5% (1 figure checked against the baseline)"]);
   });
 
+  it("does not pass a run it could not test: figures without enough runs are counted apart, and none at all is a warning", () => {
+    const once = regressionGate([point("callback", [20])], [point("callback", base)], kinds, 0.05);
+    expect(once.checks).toHaveLength(1);
+    expect(once.checks[0]!.ratio).toBeUndefined();
+    expect(gateLines(once)).toEqual([
+      "::warning title=wirelab regression gate::no figure could be compared with the baseline (too few runs, figures below noise, or no point in common): the gate tested nothing",
+      "wirelab report: no regression beyond 5% (0 figures checked, 1 not comparable (too few runs, or below noise) against the baseline)",
+    ]);
+    const both = regressionGate([point("callback", base), point("async", [20])], [point("callback", base), point("async", base)], kinds, 0.05);
+    expect(gateLines(both)).toEqual(["wirelab report: no regression beyond 5% (1 figure checked, 1 not comparable (too few runs, or below noise) against the baseline)"]);
+  });
+
   it("does not flag noise: a 5% shift inside runs that scatter by 10% is not significant", () => {
     const noisy = [20, 23, 18, 21, 17, 22, 19, 24];
     const r = geometricMeanRatio(noisy.map((x) => x * 1.05), noisy);

@@ -89,6 +89,14 @@ describe("ArtilleryEngine, one virtual user at a time", () => {
     expect(counter(events, "wirelab.idle-hold.operations")).toBe(1);
   });
 
+  it("fails a virtual user whose one operation threw a mismatch (the connection is closed): the last operation counts too", async () => {
+    const scenario = new URL("../fixtures/thrown-mismatch-scenario.ts", import.meta.url).pathname;
+    const { events, error } = await virtualUser(reactor, { scenario, operations: 1 }, echo);
+    expect(error).toBeInstanceOf(Error);
+    expect(events).toContainEqual(["error", "WL_ERR_MISMATCH"]);
+    expect(counter(events, "wirelab.thrown-mismatch.mismatches")).toBe(1);
+  });
+
   it("fails a virtual user whose connection is refused: ECONNREFUSED, counted as one error", async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
