@@ -156,9 +156,12 @@ export function resolveArtilleryOptions(raw: Readonly<Record<string, unknown>>, 
   };
 }
 
+/** The ports a URL leaves out of its `port` for being its scheme's default. */
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { "http:": 80, "ws:": 80, "https:": 443, "wss:": 443 };
+
 /**
  * Reads Artillery's `target` as a host and port: `tcp://HOST:PORT`, `http://HOST:PORT`,
- * `ws://HOST:PORT` or `HOST:PORT`.
+ * `ws://HOST:PORT` or `HOST:PORT` (`http://HOST` and `ws://HOST` mean port 80).
  * @param target - the script's target.
  * @returns where to connect.
  * @throws InvalidOptionError (`WL_ERR_INVALID_OPTION`) for anything without a port.
@@ -171,8 +174,9 @@ export function parseArtilleryTarget(target: unknown): { host: string; port: num
   } catch {
     throw new InvalidOptionError("target", `expected config.target such as tcp://127.0.0.1:7000, got ${JSON.stringify(target)}`);
   }
-  const port = Number(url.port);
-  if (url.port === "" || !Number.isInteger(port) || port < 1 || port > 65535) {
+  // A URL drops its scheme's default port (http://h:80 has port ""): put it back.
+  const port = url.port === "" ? (DEFAULT_PORTS[url.protocol] ?? NaN) : Number(url.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new InvalidOptionError("target", `config.target needs a port, as in tcp://127.0.0.1:7000, got ${JSON.stringify(target)}`);
   }
   return { host: url.hostname.replace(/^\[|\]$/g, ""), port };

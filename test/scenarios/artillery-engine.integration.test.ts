@@ -171,6 +171,10 @@ describe("the engine's options", () => {
     expect(parseArtilleryTarget("http://localhost:8080/")).toEqual({ host: "localhost", port: 8080 });
     expect(parseArtilleryTarget("ws://[::1]:9000")).toEqual({ host: "::1", port: 9000 });
     expect(parseArtilleryTarget("127.0.0.2:81")).toEqual({ host: "127.0.0.2", port: 81 });
+    // A URL drops its scheme's default port; the target still means it.
+    expect(parseArtilleryTarget("http://127.0.0.1:80")).toEqual({ host: "127.0.0.1", port: 80 });
+    expect(parseArtilleryTarget("ws://example.test")).toEqual({ host: "example.test", port: 80 });
+    expect(parseArtilleryTarget("wss://example.test")).toEqual({ host: "example.test", port: 443 });
     for (const bad of ["tcp://127.0.0.1", "nothing here", 7000, undefined]) expect(() => parseArtilleryTarget(bad), String(bad)).toThrow(/target/);
   });
 });
